@@ -1,0 +1,80 @@
+"""Model cards: ``README.md`` with YAML front matter, as the Hugging Face Hub expects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from genzoo.spec.model import ImageData, ModelSpec
+
+PIPELINE_TAGS = {
+    ("image", "unconditional"): "unconditional-image-generation",
+    ("image", "conditional"): "image-to-image",
+    ("tabular", "multi-domain"): "tabular-classification",
+}
+
+
+def front_matter(spec: ModelSpec, metrics: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The card's YAML header: library, licence, tags, pipeline tag, datasets, metrics."""
+    fm: dict[str, Any] = {
+        "library_name": "genzoo",
+        "license": spec.license.lower() if " " not in spec.license else "other",
+        "tags": sorted({"genzoo", spec.family, *spec.tags}),
+    }
+    if " " in spec.license:
+        fm["license_name"] = spec.license
+    pipeline = PIPELINE_TAGS.get((spec.data.kind, spec.task))
+    if spec.task == "conditional" and spec.data.kind == "image":
+        pipeline = "unconditional-image-generation"  # class-conditional generation has no own tag
+    if pipeline:
+        fm["pipeline_tag"] = pipeline
+    if spec.training and spec.training.data:
+        fm["datasets"] = [spec.training.data]
+    if metrics:
+        fm["genzoo_metrics"] = dict(metrics)
+    return fm
+
+
+def split_card(text: str) -> tuple[dict[str, Any], str]:
+    """(front matter, body) of a card."""
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end != -1:
+            return yaml.safe_load(text[4:end]) or {}, text[end + 4 :].lstrip("\n")
+    return {}, text
+
+
+def render_card(
+    spec: ModelSpec,
+    *,
+    sections: Mapping[str, str] = (),  # type: ignore[assignment]
+    metrics: Mapping[str, Any] | None = None,
+) -> str:
+    """A complete card: front matter, title, description, data shape, then ``sections``."""
+    fm = yaml.safe_dump(front_matter(spec, metrics), sort_keys=False).strip()
+    shape = (
+        f"{spec.data.size}×{spec.data.size}, {spec.data.channels} channel(s)"
+        if isinstance(spec.data, ImageData)
+        else f"{len(spec.data.columns)} columns"
+    )
+    lines = [
+        "---",
+        fm,
+        "---",
+        "",
+        f"# {spec.name}",
+        "",
+        spec.description or f"A genzoo `{spec.family}` model.",
+        "",
+        f"- family: `{spec.family}`, task: {spec.task}, data: {shape}",
+        f"- latent: {spec.latent.dim}-d {spec.latent.prior}" if spec.latent else "- latent: none",
+        f"- licence: {spec.license}",
+    ]
+    if spec.paper:
+        lines.append(f"- paper: {spec.paper}")
+    lines += ["", "```bash", f"genzoo sample {spec.name} -n 64 --seed 0 -o samples.png", "```", ""]
+    for title, body in dict(sections).items():
+        lines += [f"## {title}", "", body.strip(), ""]
+    return "\n".join(lines)

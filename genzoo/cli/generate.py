@@ -1,0 +1,93 @@
+"""Commands that run a model: sample, interpolate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from genzoo.cli import get_zoo
+
+
+def _load(name: str):  # type: ignore[no-untyped-def]
+    return get_zoo().load(name)
+
+
+@click.command("sample")
+@click.argument("name")
+@click.option("-n", "--num", default=16, show_default=True, help="Number of samples.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latents.")
+@click.option("--label", type=int, multiple=True, help="Class label (repeat for several).")
+@click.option("--truncation", "-t", type=float, help="Truncation ψ in [0, 1] (1: off).")
+@click.option("--nrow", type=int, help="Images per grid row (default √n).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default="samples.png",
+              show_default=True, help="Output image (PNG/JPEG grid).")
+@click.option("--npy", type=click.Path(dir_okay=False), help="Also save the samples as .npy.")
+def sample_cmd(name: str, num: int, seed: int, label: tuple[int, ...], truncation: float | None,
+               nrow: int | None, out: str, npy: str | None) -> None:
+    """Sample from a zoo entry and save a grid.
+
+    \b
+    Examples:
+      genzoo sample dcgan-mnist -n 64 --seed 0 -o grid.png
+      genzoo sample cgan-mnist -n 16 --label 7 -o sevens.png
+      genzoo sample dcgan-mnist -n 1000 --npy samples.npy
+    """
+    import numpy as np
+
+    from genzoo.errors import CapabilityError
+    from genzoo.imaging import save_grid
+
+    if num < 1:
+        raise CapabilityError("-n must be at least 1")
+    if truncation is not None and not 0 <= truncation <= 1:
+        raise CapabilityError("--truncation must be in [0, 1]")
+    model = _load(name)
+    labels = None if not label else (label[0] if len(label) == 1 else list(label) * (num // len(label) + 1))
+    if isinstance(labels, list):
+        labels = labels[:num]
+    x = model.sample(num, seed=seed, labels=labels, truncation=truncation)
+    save_grid(x, out, nrow=nrow)
+    click.echo(f"wrote {num} samples of {model.spec.name} to {out}")
+    if npy:
+        np.save(npy, x.numpy())
+        click.echo(f"wrote {npy} {tuple(x.shape)} float32 in [-1, 1]")
+
+
+@click.command("interpolate")
+@click.argument("name")
+@click.option("--seeds", type=int, multiple=True, required=True, help="Endpoint seeds (2 or more).")
+@click.option("--steps", default=8, show_default=True, help="Frames per segment.")
+@click.option("--slerp", is_flag=True, help="Spherical instead of linear interpolation.")
+@click.option("--label", type=int, help="Class label for conditional models.")
+@click.option("--fps", default=12.0, show_default=True, help="Frames per second of a GIF.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), default="strip.png", show_default=True,
+              help="A .png strip or a .gif animation.")
+def interpolate_cmd(name: str, seeds: tuple[int, ...], steps: int, slerp: bool, label: int | None,
+                    fps: float, out: str) -> None:
+    """Interpolate between the latents of two or more seeds.
+
+    \b
+    Examples:
+      genzoo interpolate dcgan-mnist --seeds 1 2 --steps 8 -o strip.png
+      genzoo interpolate dcgan-mnist --seeds 1 2 3 --slerp -o morph.gif
+    """
+    import torch
+
+    from genzoo import latent
+    from genzoo.errors import CapabilityError
+    from genzoo.imaging import save_animation, save_grid
+
+    if len(seeds) < 2:
+        raise CapabilityError("--seeds needs at least two seeds, e.g. --seeds 1 2")
+    model = _load(name)
+    zs = torch.cat([model.sample_latent(1, torch.Generator().manual_seed(s)) for s in seeds])
+    z = latent.path(zs, steps, spherical=slerp)
+    labels = model.make_labels(len(z), label)
+    with torch.no_grad():
+        x = model.decode(z.to(model.device), labels=None if labels is None else labels.to(model.device))
+    if Path(out).suffix.lower() == ".gif":
+        save_animation(x.cpu(), out, fps=fps)
+    else:
+        save_grid(x.cpu(), out, nrow=len(x))
+    click.echo(f"wrote {len(x)} frames to {out}")

@@ -1,0 +1,372 @@
+"""The one generic trainer: runs a family's phases on a schedule that is data.
+
+Per step: every active :class:`~genzoo.train.phases.Phase` runs ``repeat`` times (each on a fresh
+batch), zeroing, back-propagating and stepping the optimizers of its networks; then the EMA
+network is updated. Every ``log_every`` steps a JSON line goes to ``metrics.jsonl``; every
+``sample_every`` steps a grid from fixed latents goes to ``samples/``; every
+``checkpoint_every`` steps an atomic checkpoint is written. ``resume=True`` continues from the
+checkpoint bit for bit (same RNG states, same data position).
+
+Under ``torchrun`` (``WORLD_SIZE`` > 1) each process takes its slice of every global batch and
+gradients are averaged across processes before each optimizer step (gloo on CPU, NCCL on GPU),
+which gives the same update as one process with the whole batch for models without batch
+statistics.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from genzoo.data import ArrayDataset
+from genzoo.errors import DataError, SpecError
+from genzoo.model import GenerativeModel
+from genzoo.registry import Registries
+from genzoo.spec.model import OptimizerSpec, TrainingSpec
+from genzoo.train.checkpoint import load_checkpoint, save_checkpoint
+from genzoo.train.phases import Batch, Phase, ResolvedLoss, TrainContext
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint.safetensors"
+
+
+@dataclass
+class DataStream:
+    """Seeded, resumable batches: a fresh permutation per epoch; position (epoch, index)."""
+
+    data: ArrayDataset
+    batch_size: int
+    seed: int
+    epoch: int = 0
+    index: int = 0
+    _perm: torch.Tensor | None = field(default=None, repr=False)
+
+    def _permutation(self) -> torch.Tensor:
+        if self._perm is None:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+            self._perm = torch.randperm(len(self.data), generator=g)
+        return self._perm
+
+    def next_indices(self) -> torch.Tensor:
+        """Indices of the next global batch (drops the ragged end of each epoch)."""
+        if self.batch_size > len(self.data):
+            raise DataError(
+                f"batch size {self.batch_size} is larger than the data ({len(self.data)} samples)"
+            )
+        if self.index + self.batch_size > len(self.data):
+            self.epoch, self.index, self._perm = self.epoch + 1, 0, None
+        idx = self._permutation()[self.index : self.index + self.batch_size]
+        self.index += self.batch_size
+        return idx
+
+    def state(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "index": self.index}
+
+    def restore(self, state: dict[str, int]) -> None:
+        self.epoch, self.index, self._perm = int(state["epoch"]), int(state["index"]), None
+
+
+def make_optimizer(spec: OptimizerSpec, params: Any) -> torch.optim.Optimizer:
+    """An optimizer from its spec."""
+    if spec.name == "adam":
+        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay)
+    if spec.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=spec.lr, weight_decay=spec.weight_decay)
+    return torch.optim.SGD(params, lr=spec.lr, weight_decay=spec.weight_decay)
+
+
+def resolve_losses(recipe: TrainingSpec, registries: Registries) -> dict[str, ResolvedLoss]:
+    """``training.losses`` bound to their functions (done once, outside the hot loop)."""
+    out = {}
+    for role, ref in recipe.losses.items():
+        fn = registries.losses.get(ref.name).function()
+        out[role] = ResolvedLoss(ref.name, fn, ref.weight, dict(ref.params))
+    return out
+
+
+class _Dist:
+    """torch.distributed when launched by torchrun, else a single process."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.enabled = self.world > 1
+        if self.enabled:
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    def all_reduce_grads(self, params: list[torch.nn.Parameter]) -> None:
+        if not self.enabled:
+            return
+        import torch.distributed as dist
+
+        grads = [p.grad for p in params if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for g in grads:
+            n = g.numel()
+            g.copy_(flat[offset : offset + n].view_as(g))
+            offset += n
+
+    def barrier(self) -> None:
+        if self.enabled:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+
+@dataclass
+class TrainResult:
+    """What a run produced."""
+
+    steps: int
+    seconds: float
+    images_per_second: float
+    last_metrics: dict[str, float]
+    out_dir: Path
+
+
+class Trainer:
+    """Runs a model's training phases.
+
+    Args:
+        model: a freshly built (or loaded) model whose spec has a ``training`` recipe.
+        data: the training data.
+        registries: the zoo's registries (to resolve losses).
+        out_dir: run folder (checkpoint, metrics.jsonl, samples/).
+        device: torch device (CPU by default).
+        steps: override of ``training.steps``.
+        progress: show a progress bar.
+        on_step: callback ``on_step(step, metrics)`` after each logged step (e.g. the app).
+    """
+
+    def __init__(
+        self,
+        model: GenerativeModel,
+        data: ArrayDataset,
+        registries: Registries,
+        out_dir: str | Path,
+        *,
+        device: str | torch.device = "cpu",
+        steps: int | None = None,
+        progress: bool = True,
+        on_step: Callable[[int, dict[str, float]], None] | None = None,
+    ) -> None:
+        if model.spec.training is None:
+            raise SpecError(f"spec {model.spec.name!r} has no `training` recipe")
+        self.recipe: TrainingSpec = model.spec.training
+        self.device = torch.device(device)
+        self.dist = _Dist(self.device)
+        self.model = model.to(self.device).train()
+        self.data = data
+        self.out = Path(out_dir)
+        self.total_steps = steps or self.recipe.steps
+        self.progress = progress and self.dist.rank == 0
+        self.on_step = on_step
+        gen = torch.Generator().manual_seed(self.recipe.seed + 1)
+        self.ctx = TrainContext(
+            recipe=self.recipe,
+            losses=resolve_losses(self.recipe, registries),
+            device=self.device,
+            generator=gen,
+            options=dict(self.recipe.options),
+            world_size=self.dist.world,
+            loss_registry=registries.losses,
+        )
+        self.phases: list[Phase] = model.training_phases(self.ctx)
+        nets = model.networks
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        for phase in self.phases:
+            for name in phase.networks:
+                if name not in nets:
+                    raise SpecError(f"phase {phase.name!r} names unknown network {name!r}")
+                if name not in self.optimizers:
+                    ospec = self.recipe.optimizers.get(name, OptimizerSpec())
+                    self.optimizers[name] = make_optimizer(ospec, nets[name].parameters())
+        self.ema: dict[str, torch.nn.Module] = {}
+        if self.recipe.ema is not None and self.recipe.ema.beta > 0:
+            name = self.recipe.ema.network
+            if name not in nets:
+                raise SpecError(f"training.ema.network: unknown network {name!r}")
+            self.ema[name] = copy.deepcopy(nets[name]).eval().requires_grad_(False)
+        self.stream = DataStream(data, self.recipe.batch_size, self.recipe.seed)
+        self.step = 0
+        self.sample_z = model.sample_latent(
+            64 if model.spec.data.kind == "image" else 16, torch.Generator().manual_seed(12345)
+        )
+        if self.recipe.batch_size % self.dist.world:
+            raise SpecError(
+                f"training.batch_size {self.recipe.batch_size} is not divisible by "
+                f"{self.dist.world} processes"
+            )
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / CHECKPOINT
+
+    def save(self) -> None:
+        """Write an atomic checkpoint (rank 0 only)."""
+        if self.dist.rank != 0:
+            return
+        save_checkpoint(
+            self.checkpoint_path,
+            model=self.model,
+            ema=self.ema,
+            optimizers=self.optimizers,
+            state={"step": self.step, "data": self.stream.state(), "total_steps": self.total_steps},
+            rng={
+                "torch": torch.get_rng_state(),
+                "trainer": self.ctx.generator.get_state(),
+            },
+        )
+
+    def resume(self) -> bool:
+        """Continue from ``out_dir``'s checkpoint if there is one."""
+        if not self.checkpoint_path.is_file():
+            return False
+        state, rng = load_checkpoint(
+            self.checkpoint_path, model=self.model, ema=self.ema, optimizers=self.optimizers
+        )
+        self.step = int(state["step"])
+        self.stream.restore(state["data"])
+        torch.set_rng_state(rng["torch"])
+        self.ctx.generator.set_state(rng["trainer"])
+        log.info("resumed from %s at step %d", self.checkpoint_path, self.step)
+        return True
+
+    # -- loop ----------------------------------------------------------------------------------
+    def _batch(self) -> Batch:
+        idx = self.stream.next_indices()
+        if self.dist.enabled:
+            per = len(idx) // self.dist.world
+            idx = idx[self.dist.rank * per : (self.dist.rank + 1) * per]
+        x = self.data.x[idx].to(self.device, non_blocking=True)
+        y = None if self.data.y is None else self.data.y[idx].to(self.device)
+        return Batch(x, y)
+
+    def _autocast(self) -> Any:
+        if not self.recipe.amp:
+            return nullcontext()
+        dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _run_phase(self, phase: Phase, batch: Batch | None, logs: dict[str, float]) -> Batch | None:
+        nets = self.model.networks
+        for _ in range(phase.repeat):
+            if phase.needs_batch or batch is None:
+                batch = self._batch()
+            for name in phase.networks:
+                self.optimizers[name].zero_grad(set_to_none=True)
+            with self._autocast():
+                loss, items = phase.loss(batch, self.ctx)
+            loss.backward()
+            for name in phase.networks:
+                self.dist.all_reduce_grads(list(nets[name].parameters()))
+                self.optimizers[name].step()
+            if phase.after_step is not None:
+                phase.after_step()
+            logs.update(items)
+        return batch
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if not self.ema:
+            return
+        assert self.recipe.ema is not None
+        beta = self.recipe.ema.beta if self.step >= self.recipe.ema.start else 0.0
+        nets = self.model.networks
+        for name, avg in self.ema.items():
+            src = nets[name]
+            for pa, p in zip(avg.parameters(), src.parameters(), strict=True):
+                pa.lerp_(p.detach(), 1 - beta)
+            for ba, b in zip(avg.buffers(), src.buffers(), strict=True):
+                ba.copy_(b)
+
+    def sampling_model(self) -> GenerativeModel:
+        """A copy of the model in eval mode with EMA weights where they exist."""
+        m = copy.deepcopy(self.model).eval()
+        for name, avg in self.ema.items():
+            getattr(m, name).load_state_dict(avg.state_dict())
+        return m
+
+    def run(self, *, resume: bool = False, stop_after: int | None = None) -> TrainResult:
+        """Train until ``total_steps`` (or ``stop_after`` more steps, for tests and chunks)."""
+        if resume:
+            self.resume()
+        self.out.mkdir(parents=True, exist_ok=True)
+        end = self.total_steps if stop_after is None else min(self.total_steps, self.step + stop_after)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.total_steps, initial=self.step, desc=self.model.spec.name, unit="step")
+        t0 = time.perf_counter()
+        images = 0
+        logs: dict[str, float] = {}
+        metrics_file = self.out / "metrics.jsonl"
+        while self.step < end:
+            self.ctx.step = self.step
+            batch = None
+            logs = {}
+            for phase in self.phases:
+                if self.step % phase.every or (phase.active is not None and not phase.active(self.step)):
+                    continue
+                batch = self._run_phase(phase, batch, logs)
+                images += self.recipe.batch_size * phase.repeat if phase.needs_batch else 0
+            self._update_ema()
+            self.step += 1
+            elapsed = time.perf_counter() - t0
+            rate = images / elapsed if elapsed > 0 else 0.0
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.3g}" for k, v in list(logs.items())[:4]}, refresh=False)
+            if self.dist.rank == 0 and (self.step % self.recipe.log_every == 0 or self.step == end):
+                line = {"step": self.step, "images_per_s": round(rate, 2), **logs}
+                with metrics_file.open("a") as f:
+                    f.write(json.dumps(line) + "\n")
+                if self.on_step:
+                    self.on_step(self.step, line)
+            if self.dist.rank == 0 and self.step % self.recipe.sample_every == 0:
+                self.write_samples()
+            if self.step % self.recipe.checkpoint_every == 0 or self.step == end:
+                self.save()
+        if bar is not None:
+            bar.close()
+        self.dist.barrier()
+        seconds = time.perf_counter() - t0
+        return TrainResult(self.step, seconds, images / max(seconds, 1e-9), logs, self.out)
+
+    def write_samples(self) -> Path | None:
+        """A grid from fixed latents of the current (EMA) model."""
+        if self.model.spec.data.kind != "image":
+            return None
+        from genzoo.imaging import save_grid
+
+        m = self.sampling_model()
+        with torch.no_grad():
+            labels = m.make_labels(len(self.sample_z), None)
+            x = m.decode(
+                self.sample_z.to(self.device),
+                labels=None if labels is None else labels.to(self.device),
+            )
+        path = self.out / "samples" / f"step_{self.step:07d}.png"
+        save_grid(x, path)
+        return path

@@ -1,0 +1,1 @@
+"""genzoo's desktop app (PySide6)."""

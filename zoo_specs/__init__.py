@@ -1,0 +1,1 @@
+"""The built-in zoo: one folder per entry (genzoo.yaml, README.md, weights)."""
