@@ -21,7 +21,9 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return to_uint8_images(x)
 
 
-def grid_array(x: torch.Tensor, nrow: int | None = None, pad: int = 2, pad_value: int = 0) -> np.ndarray:
+def grid_array(
+    x: torch.Tensor, nrow: int | None = None, pad: int = 2, pad_value: int = 0
+) -> np.ndarray:
     """Tile N images into one H×W×C uint8 array, ``nrow`` images per row (default √N)."""
     imgs = to_uint8(x)
     n, h, w, c = imgs.shape
@@ -50,7 +52,9 @@ def _auto_scale(h: int) -> int:
     return max(1, 64 // h) if h < 64 else 1
 
 
-def save_grid(x: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int | None = None) -> Path:
+def save_grid(
+    x: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int | None = None
+) -> Path:
     """Save images as one grid PNG (atomically)."""
     from genzoo.weights import atomic_write
 
@@ -64,7 +68,10 @@ def save_grid(x: torch.Tensor, path: str | Path, nrow: int | None = None, scale:
 
 
 def save_animation(
-    frames: Sequence[torch.Tensor] | torch.Tensor, path: str | Path, fps: float = 12, scale: int | None = None
+    frames: Sequence[torch.Tensor] | torch.Tensor,
+    path: str | Path,
+    fps: float = 12,
+    scale: int | None = None,
 ) -> Path:
     """Save frames (each NCHW, tiled as a grid; or one N-frame tensor) as an animated GIF."""
     from genzoo.weights import atomic_write

@@ -15,7 +15,9 @@ def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor | float) -> torch.Ten
     return a + t * (b - a)
 
 
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor | float, eps: float = 1e-7) -> torch.Tensor:
+def slerp(
+    a: torch.Tensor, b: torch.Tensor, t: torch.Tensor | float, eps: float = 1e-7
+) -> torch.Tensor:
     """Spherical interpolation along the great circle, with the norm interpolated linearly.
 
     For unit vectors with angle Ω: ``sin((1−t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b``. Latents of a
@@ -39,7 +41,9 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor | float, eps: float 
     return out.view(-1, *a.shape[1:])
 
 
-def path(points: Sequence[torch.Tensor] | torch.Tensor, steps: int, *, spherical: bool = False) -> torch.Tensor:
+def path(
+    points: Sequence[torch.Tensor] | torch.Tensor, steps: int, *, spherical: bool = False
+) -> torch.Tensor:
     """``steps`` latents per segment through ``points`` (K×D), ending exactly at the last point."""
     pts = torch.stack(list(points)) if not isinstance(points, torch.Tensor) else points
     if len(pts) < 2:
@@ -52,7 +56,11 @@ def path(points: Sequence[torch.Tensor] | torch.Tensor, steps: int, *, spherical
         t = torch.linspace(0, 1, steps, dtype=pts.dtype)
         if i < len(pts) - 2:
             t = t[:-1]  # the next segment starts here
-        seg = fn(pts[i : i + 1].expand(len(t), *pts.shape[1:]), pts[i + 1 : i + 2].expand(len(t), *pts.shape[1:]), t)
+        seg = fn(
+            pts[i : i + 1].expand(len(t), *pts.shape[1:]),
+            pts[i + 1 : i + 2].expand(len(t), *pts.shape[1:]),
+            t,
+        )
         out.append(seg)
     return torch.cat(out)
 

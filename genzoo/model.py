@@ -115,7 +115,8 @@ class GenerativeModel(nn.Module):
         if bool(((t < 0) | (t >= self.num_classes)).any()):
             bad = int(t[(t < 0) | (t >= self.num_classes)][0])
             raise CapabilityError(
-                f"label {bad} is out of range: {self.spec.name} has classes 0..{self.num_classes - 1}"
+                f"label {bad} is out of range: {self.spec.name} has classes "
+                f"0..{self.num_classes - 1}"
             )
         return t
 
@@ -150,7 +151,11 @@ class GenerativeModel(nn.Module):
         return torch.cat(outs).cpu()
 
     def decode(
-        self, z: torch.Tensor, *, labels: torch.Tensor | None = None, truncation: float | None = None
+        self,
+        z: torch.Tensor,
+        *,
+        labels: torch.Tensor | None = None,
+        truncation: float | None = None,
     ) -> torch.Tensor:
         """Latents (and labels) to samples."""
         raise NotImplementedError

@@ -100,7 +100,9 @@ def get_zoo() -> Any:
 @click.option("--store", type=click.Path(), help="Folder of pulled entries [GENZOO_STORE].")
 @click.option("--cache", type=click.Path(), help="Download cache folder [GENZOO_CACHE].")
 @click.option("--device", help="Torch device, e.g. cpu or cuda [GENZOO_DEVICE].")
-@click.option("--offline", is_flag=True, default=None, help="Never use the network [GENZOO_OFFLINE].")
+@click.option(
+    "--offline", is_flag=True, default=None, help="Never use the network [GENZOO_OFFLINE]."
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
 def cli(

@@ -20,11 +20,25 @@ def _load(name: str):  # type: ignore[no-untyped-def]
 @click.option("--label", type=int, multiple=True, help="Class label (repeat for several).")
 @click.option("--truncation", "-t", type=float, help="Truncation ψ in [0, 1] (1: off).")
 @click.option("--nrow", type=int, help="Images per grid row (default √n).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), default="samples.png",
-              show_default=True, help="Output image (PNG/JPEG grid).")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="samples.png",
+    show_default=True,
+    help="Output image (PNG/JPEG grid).",
+)
 @click.option("--npy", type=click.Path(dir_okay=False), help="Also save the samples as .npy.")
-def sample_cmd(name: str, num: int, seed: int, label: tuple[int, ...], truncation: float | None,
-               nrow: int | None, out: str, npy: str | None) -> None:
+def sample_cmd(
+    name: str,
+    num: int,
+    seed: int,
+    label: tuple[int, ...],
+    truncation: float | None,
+    nrow: int | None,
+    out: str,
+    npy: str | None,
+) -> None:
     """Sample from a zoo entry and save a grid.
 
     \b
@@ -43,7 +57,11 @@ def sample_cmd(name: str, num: int, seed: int, label: tuple[int, ...], truncatio
     if truncation is not None and not 0 <= truncation <= 1:
         raise CapabilityError("--truncation must be in [0, 1]")
     model = _load(name)
-    labels = None if not label else (label[0] if len(label) == 1 else list(label) * (num // len(label) + 1))
+    labels = (
+        None
+        if not label
+        else (label[0] if len(label) == 1 else list(label) * (num // len(label) + 1))
+    )
     if isinstance(labels, list):
         labels = labels[:num]
     x = model.sample(num, seed=seed, labels=labels, truncation=truncation)
@@ -61,10 +79,23 @@ def sample_cmd(name: str, num: int, seed: int, label: tuple[int, ...], truncatio
 @click.option("--slerp", is_flag=True, help="Spherical instead of linear interpolation.")
 @click.option("--label", type=int, help="Class label for conditional models.")
 @click.option("--fps", default=12.0, show_default=True, help="Frames per second of a GIF.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), default="strip.png", show_default=True,
-              help="A .png strip or a .gif animation.")
-def interpolate_cmd(name: str, seeds: tuple[int, ...], steps: int, slerp: bool, label: int | None,
-                    fps: float, out: str) -> None:
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False),
+    default="strip.png",
+    show_default=True,
+    help="A .png strip or a .gif animation.",
+)
+def interpolate_cmd(
+    name: str,
+    seeds: tuple[int, ...],
+    steps: int,
+    slerp: bool,
+    label: int | None,
+    fps: float,
+    out: str,
+) -> None:
     """Interpolate between the latents of two or more seeds.
 
     \b
@@ -85,7 +116,9 @@ def interpolate_cmd(name: str, seeds: tuple[int, ...], steps: int, slerp: bool, 
     z = latent.path(zs, steps, spherical=slerp)
     labels = model.make_labels(len(z), label)
     with torch.no_grad():
-        x = model.decode(z.to(model.device), labels=None if labels is None else labels.to(model.device))
+        x = model.decode(
+            z.to(model.device), labels=None if labels is None else labels.to(model.device)
+        )
     if Path(out).suffix.lower() == ".gif":
         save_animation(x.cpu(), out, fps=fps)
     else:

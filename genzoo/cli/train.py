@@ -25,15 +25,31 @@ def _parse_options(items: tuple[str, ...]) -> dict:
 @click.argument("spec", type=click.Path(exists=True))
 @click.option("--data", help="Data source name, image folder or .npz (default: training.data).")
 @click.option("--data-option", multiple=True, help="Data source option KEY=VALUE (repeatable).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Run folder: checkpoint, metrics.jsonl, samples/, entry/.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Run folder: checkpoint, metrics.jsonl, samples/, entry/.",
+)
 @click.option("--steps", type=int, help="Override training.steps.")
 @click.option("--resume", is_flag=True, help="Continue from the run folder's checkpoint.")
-@click.option("--export", type=click.Path(file_okay=False),
-              help="Entry folder to export to (default: OUT/entry/NAME).")
+@click.option(
+    "--export",
+    type=click.Path(file_okay=False),
+    help="Entry folder to export to (default: OUT/entry/NAME).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def train_cmd(spec: str, data: str | None, data_option: tuple[str, ...], out_dir: str,
-              steps: int | None, resume: bool, export: str | None, no_progress: bool) -> None:
+def train_cmd(
+    spec: str,
+    data: str | None,
+    data_option: tuple[str, ...],
+    out_dir: str,
+    steps: int | None,
+    resume: bool,
+    export: str | None,
+    no_progress: bool,
+) -> None:
     """Train a model from a SPEC file and export it as a zoo entry.
 
     \b
@@ -48,12 +64,15 @@ def train_cmd(spec: str, data: str | None, data_option: tuple[str, ...], out_dir
     zoo = get_zoo()
     s = zoo.load_spec(spec)
     dataset = load_data(zoo, s, data, _parse_options(data_option))
-    trainer = make_trainer(zoo, s, dataset, out_dir, device=zoo.settings.device, steps=steps,
-                           progress=not no_progress)
+    trainer = make_trainer(
+        zoo, s, dataset, out_dir, device=zoo.settings.device, steps=steps, progress=not no_progress
+    )
     result = trainer.run(resume=resume)
     if trainer.dist.rank != 0:
         return
     folder = Path(export) if export else Path(out_dir) / "entry" / s.name
     export_entry(trainer, result, folder)
-    click.echo(f"trained {result.steps} steps in {result.seconds:.0f} s "
-               f"({result.images_per_second:.0f} images/s); entry written to {folder}")
+    click.echo(
+        f"trained {result.steps} steps in {result.seconds:.0f} s "
+        f"({result.images_per_second:.0f} images/s); entry written to {folder}"
+    )

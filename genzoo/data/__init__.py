@@ -59,13 +59,13 @@ class ArrayDataset:
         n = len(self)
         if self.y is None:
             perm = torch.randperm(n, generator=g)
-            k = int(round(n * holdout))
+            k = round(n * holdout)
             return self.subset(perm[k:]), self.subset(perm[:k])
         train, held = [], []
         for c in torch.unique(self.y).tolist():
             idx = torch.nonzero(self.y == c).flatten()
             idx = idx[torch.randperm(len(idx), generator=g)]
-            k = int(round(len(idx) * holdout))
+            k = round(len(idx) * holdout)
             held.append(idx[:k])
             train.append(idx[k:])
         tr, he = torch.cat(train), torch.cat(held)
@@ -111,7 +111,9 @@ def to_model_images(
         else:
             raise DataError(f"{source}: images have {c} channels, the model takes {channels}")
     if t.shape[-2:] != (size, size):
-        t = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        t = F.interpolate(
+            t, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+        )
     return t.clamp(-1, 1).contiguous()
 
 

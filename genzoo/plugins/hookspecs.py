@@ -70,10 +70,12 @@ def genzoo_zoo_paths() -> list[Path]:
 
 @hookspec
 def genzoo_register_commands(register: Callable[[Command], None]) -> None:
-    """Register extra ``genzoo`` CLI commands: ``register(Command(name=..., command=click_cmd))``."""
+    """Register extra ``genzoo`` CLI commands.
+
+    Call ``register(Command(name=..., command=click_command))`` for each command.
+    """
 
 
 def hook_names() -> list[str]:
     """Names of all hooks, in declaration order."""
     return [n for n, v in globals().items() if n.startswith("genzoo_") and callable(v)]
-

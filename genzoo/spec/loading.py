@@ -61,7 +61,9 @@ def _line_for(loc: Loc, lines: Mapping[Loc, int]) -> int | None:
 
 def _clean_loc(loc: Iterable[Any]) -> Loc:
     # Pydantic puts the union member tag into the path (e.g. data.image.size): drop it.
-    return tuple(p for p in loc if p not in ("image", "tabular", "function-after", "function-before"))
+    return tuple(
+        p for p in loc if p not in ("image", "tabular", "function-after", "function-before")
+    )
 
 
 def format_problem(source: str, loc: Loc, msg: str, lines: Mapping[Loc, int] | None) -> str:
@@ -79,8 +81,10 @@ def _describe(err: Mapping[str, Any]) -> str:
         return "unknown key (not part of the spec)"
     if err["type"] == "missing":
         return "required field is missing"
-    if "input" in err and err["type"] not in ("model_type", "dict_type") and not isinstance(
-        err["input"], (dict, list)
+    if (
+        "input" in err
+        and err["type"] not in ("model_type", "dict_type")
+        and not isinstance(err["input"], (dict, list))
     ):
         return f"{msg} (got {err['input']!r})"
     return msg
@@ -119,7 +123,9 @@ def read_spec_file(path: str | Path) -> tuple[dict[str, Any], dict[Loc, int], st
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(f"{source}{line}: spec: invalid YAML: {problem}") from None
     if not isinstance(data, dict):
-        raise SpecError(f"{source}:1: spec: expected a mapping of spec fields, got {type(data).__name__}")
+        raise SpecError(
+            f"{source}:1: spec: expected a mapping of spec fields, got {type(data).__name__}"
+        )
     return data, lines, source
 
 
@@ -157,11 +163,16 @@ def resolve_spec(
     if spec.data.kind not in family.data_kinds:
         problems.append(
             format_problem(
-                source, ("data", "kind"), f"family {family.name!r} takes {list(family.data_kinds)}", lines
+                source,
+                ("data", "kind"),
+                f"family {family.name!r} takes {list(family.data_kinds)}",
+                lines,
             )
         )
     if family.needs_latent and spec.latent is None:
-        problems.append(format_problem(source, ("latent",), "this family needs a `latent` block", lines))
+        problems.append(
+            format_problem(source, ("latent",), "this family needs a `latent` block", lines)
+        )
 
     arch: BaseModel | dict[str, Any] = spec.arch
     if isinstance(spec.arch, BaseModel):
@@ -222,8 +233,25 @@ def resolve_spec(
 def load_spec(path: str | Path, registries: Registries) -> ModelSpec:
     """Read, validate and resolve a spec file (both stages)."""
     data, lines, source = read_spec_file(path)
-    spec = validate_envelope(data, source, lines)
+    try:
+        spec = validate_envelope(data, source, lines)
+    except SpecError as exc:
+        # Report the arch block's problems too, so one run shows every mistake.
+        raise SpecError(exc.problems + _arch_problems(data, registries, source, lines)) from None
     return resolve_spec(spec, registries, source, lines)
+
+
+def _arch_problems(
+    data: Mapping[str, Any], registries: Registries, source: str, lines: Mapping[Loc, int]
+) -> list[str]:
+    family = data.get("family")
+    if not isinstance(family, str) or family not in registries.families:
+        return []
+    try:
+        registries.families.get(family).arch.model_validate(data.get("arch") or {})
+    except ValidationError as exc:
+        return problems_from(exc, source, lines, prefix=("arch",))
+    return []
 
 
 def dump_spec(spec: ModelSpec) -> str:

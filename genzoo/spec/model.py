@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,95}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -55,7 +63,9 @@ class TabularData(Strict):
     """Rows of named columns."""
 
     kind: Literal["tabular"] = Field(description="Data kind: tabular.")
-    columns: list[TabularColumn] = Field(description="All columns any domain may have.", min_length=1)
+    columns: list[TabularColumn] = Field(
+        description="All columns any domain may have.", min_length=1
+    )
     label: str | None = Field(None, description="Optional label column (not generated).")
 
 
@@ -231,7 +241,9 @@ class ModelSpec(Strict):
 
     @model_validator(mode="after")
     def _task_matches_conditions(self) -> ModelSpec:
-        if self.task == "conditional" and (self.conditions is None or self.conditions.kind != "class"):
+        if self.task == "conditional" and (
+            self.conditions is None or self.conditions.kind != "class"
+        ):
             raise ValueError("a conditional task needs `conditions` of kind `class`")
         if self.task == "multi-domain" and (
             self.conditions is None or self.conditions.kind != "domain"

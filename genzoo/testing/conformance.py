@@ -90,8 +90,9 @@ class FamilyConformance:
 
         before = {k: v.clone() for k, v in model.state_dict().items()}
         data = self.make_data(model)
-        trainer = Trainer(model, data, zoo.registries, tmp_path / "run", steps=self.train_steps,
-                          progress=False)
+        trainer = Trainer(
+            model, data, zoo.registries, tmp_path / "run", steps=self.train_steps, progress=False
+        )
         result = trainer.run()
         assert result.steps == self.train_steps
         assert all(torch.isfinite(torch.tensor(v)) for v in result.last_metrics.values())

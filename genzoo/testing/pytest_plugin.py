@@ -25,7 +25,9 @@ def make_zoo(genzoo_settings: Any) -> Callable[..., Any]:
     """
     from genzoo.zoo import Zoo
 
-    def factory(*plugins: tuple[str, Any], paths: Iterable[str | Path] = (), **settings: Any) -> Any:
+    def factory(
+        *plugins: tuple[str, Any], paths: Iterable[str | Path] = (), **settings: Any
+    ) -> Any:
         s = genzoo_settings.with_(**settings) if settings else genzoo_settings
         return Zoo(settings=s, plugins=list(plugins), discover=False, zoo_paths=list(paths))
 

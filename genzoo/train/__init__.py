@@ -29,12 +29,16 @@ def load_data(
     opts: dict[str, Any] = dict(recipe.data_options) if recipe and source is None else {}
     opts.update(options or {})
     p = Path(name)
-    if name not in zoo.registries.data_sources and (p.exists() or "/" in name or name.endswith(".npz")):
+    if name not in zoo.registries.data_sources and (
+        p.exists() or "/" in name or name.endswith(".npz")
+    ):
         opts["path"] = str(p)
         name = "npz" if p.suffix == ".npz" else "image-folder"
     ds = zoo.registries.data_sources.get(name)
     if spec.data.kind != ds.kind:
-        raise DataError(f"data source {name!r} gives {ds.kind} data, the spec needs {spec.data.kind}")
+        raise DataError(
+            f"data source {name!r} gives {ds.kind} data, the spec needs {spec.data.kind}"
+        )
     if spec.data.kind == "image":
         opts.setdefault("channels", spec.data.channels)
         opts.setdefault("size", spec.data.size)
@@ -54,7 +58,9 @@ def load_data(
     return data
 
 
-def make_trainer(zoo: Zoo, spec: ModelSpec, data: ArrayDataset, out: str | Path, **kwargs: Any) -> Trainer:
+def make_trainer(
+    zoo: Zoo, spec: ModelSpec, data: ArrayDataset, out: str | Path, **kwargs: Any
+) -> Trainer:
     """A trainer for a freshly built model of ``spec`` (seeded by ``training.seed``)."""
     import torch
 
@@ -116,6 +122,14 @@ def export_entry(
         f.write(render_card(spec, sections=sections, metrics=metrics))
     with atomic_write(folder / "train_result.json", "w") as f:
         json.dump(
-            {"steps": result.steps, "seconds": result.seconds, "images_per_s": result.images_per_second,
-             "command": command, "metrics": metrics or {}}, f, indent=2)
+            {
+                "steps": result.steps,
+                "seconds": result.seconds,
+                "images_per_s": result.images_per_second,
+                "command": command,
+                "metrics": metrics or {},
+            },
+            f,
+            indent=2,
+        )
     return folder

@@ -55,6 +55,7 @@ class TrainContext:
         step: the current step (0-based), set by the trainer before each step.
         options: the family's validated ``training.options``.
         world_size: number of DDP processes (1 without torchrun).
+        rank: this process's rank.
         loss_registry: the zoo's loss registry, for defaults of roles the spec leaves out.
     """
 
@@ -65,6 +66,7 @@ class TrainContext:
     step: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     world_size: int = 1
+    rank: int = 0
     loss_registry: Any = None
 
     def loss(self, role: str, default: str | None = None) -> ResolvedLoss | None:
@@ -78,12 +80,24 @@ class TrainContext:
         return ResolvedLoss(default, self.loss_registry.get(default).function())
 
     def randn(self, *shape: int) -> torch.Tensor:
-        """Standard normal noise from the trainer's RNG, on the training device."""
-        return torch.randn(*shape, generator=self.generator).to(self.device)
+        """Standard normal noise from the trainer's RNG, on the training device.
+
+        The first dimension counts samples of this process's batch: under DDP the noise of the
+        whole global batch is drawn and this process's rows are returned, so a run on N
+        processes sees exactly the noise of a run on one.
+        """
+        return self._draw(torch.randn, shape)
 
     def rand(self, *shape: int) -> torch.Tensor:
-        """Uniform [0, 1) noise from the trainer's RNG, on the training device."""
-        return torch.rand(*shape, generator=self.generator).to(self.device)
+        """Uniform [0, 1) noise from the trainer's RNG (first dimension as in :meth:`randn`)."""
+        return self._draw(torch.rand, shape)
+
+    def _draw(self, fn: Callable[..., torch.Tensor], shape: tuple[int, ...]) -> torch.Tensor:
+        if self.world_size == 1 or not shape:
+            return fn(*shape, generator=self.generator).to(self.device)
+        n = shape[0]
+        full = fn(n * self.world_size, *shape[1:], generator=self.generator)
+        return full[self.rank * n : (self.rank + 1) * n].to(self.device)
 
 
 LossFn = Callable[[Batch, TrainContext], tuple[torch.Tensor, dict[str, float]]]

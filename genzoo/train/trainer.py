@@ -80,7 +80,9 @@ class DataStream:
 def make_optimizer(spec: OptimizerSpec, params: Any) -> torch.optim.Optimizer:
     """An optimizer from its spec."""
     if spec.name == "adam":
-        return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay)
+        return torch.optim.Adam(
+            params, lr=spec.lr, betas=spec.betas, weight_decay=spec.weight_decay
+        )
     if spec.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=spec.lr, weight_decay=spec.weight_decay)
     return torch.optim.SGD(params, lr=spec.lr, weight_decay=spec.weight_decay)
@@ -188,6 +190,7 @@ class Trainer:
             generator=gen,
             options=dict(self.recipe.options),
             world_size=self.dist.world,
+            rank=self.dist.rank,
             loss_registry=registries.losses,
         )
         self.phases: list[Phase] = model.training_phases(self.ctx)
@@ -312,12 +315,18 @@ class Trainer:
         if resume:
             self.resume()
         self.out.mkdir(parents=True, exist_ok=True)
-        end = self.total_steps if stop_after is None else min(self.total_steps, self.step + stop_after)
+        end = (
+            self.total_steps
+            if stop_after is None
+            else min(self.total_steps, self.step + stop_after)
+        )
         bar = None
         if self.progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.total_steps, initial=self.step, desc=self.model.spec.name, unit="step")
+            bar = tqdm(
+                total=self.total_steps, initial=self.step, desc=self.model.spec.name, unit="step"
+            )
         t0 = time.perf_counter()
         images = 0
         logs: dict[str, float] = {}
@@ -327,7 +336,9 @@ class Trainer:
             batch = None
             logs = {}
             for phase in self.phases:
-                if self.step % phase.every or (phase.active is not None and not phase.active(self.step)):
+                if self.step % phase.every or (
+                    phase.active is not None and not phase.active(self.step)
+                ):
                     continue
                 batch = self._run_phase(phase, batch, logs)
                 images += self.recipe.batch_size * phase.repeat if phase.needs_batch else 0

@@ -106,7 +106,7 @@ def _check_header(path: Path, f: BinaryIO) -> None:
         if name == "__metadata__":
             continue
         try:
-            start, stop = info["data_offsets"]
+            _, stop = info["data_offsets"]
         except (KeyError, TypeError, ValueError):
             raise WeightsError(f"{path}: tensor {name!r}: corrupt header entry") from None
         if end + stop > size:
@@ -165,12 +165,16 @@ def check_tensors(
                 f"the model expects {tuple(ref.shape)}"
             )
         if got[k].is_floating_point() != ref.is_floating_point():
-            raise WeightsError(f"{source}: tensor {k!r} has dtype {got[k].dtype}, expected {ref.dtype}")
+            raise WeightsError(
+                f"{source}: tensor {k!r} has dtype {got[k].dtype}, expected {ref.dtype}"
+            )
         if got[k].is_floating_point() and not bool(got[k].isfinite().all()):
             raise WeightsError(f"{source}: tensor {k!r} holds NaN or infinite values")
 
 
-def save_model_weights(model: Any, path: str | Path, extra: Mapping[str, Any] | None = None) -> None:
+def save_model_weights(
+    model: Any, path: str | Path, extra: Mapping[str, Any] | None = None
+) -> None:
     """Save a model's sampling networks with genzoo's metadata, atomically."""
     import genzoo
 

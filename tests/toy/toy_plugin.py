@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from pydantic import Field
 
 from genzoo.plugins import hookimpl
@@ -18,7 +20,7 @@ class ToyArch(Strict):
 
 def check(spec):  # type: ignore[no-untyped-def]
     s = spec.arch.schedule
-    if any(b <= a for a, b in zip(s, s[1:])):
+    if any(b <= a for a, b in itertools.pairwise(s)):
         return ["arch.schedule: values must increase"]
     return []
 
