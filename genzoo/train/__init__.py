@@ -104,7 +104,7 @@ def export_entry(
     train_text = (
         f"Trained by genzoo on {data.info.get('source', data.info.get('name'))} "
         f"({len(data)} samples) for {result.steps} steps of batch {trainer.recipe.batch_size} "
-        f"in {result.seconds / 60:.1f} min ({result.images_per_second:.0f} images/s) on "
+        f"in {_duration(result.seconds)} ({result.images_per_second:.0f} images/s) on "
         f"{trainer.device.type.upper()}, {time.strftime('%Y-%m-%d')}.\n\n```bash\n{command}\n```"
     )
     last = ", ".join(f"{k} {v:.4g}" for k, v in result.last_metrics.items())
@@ -133,3 +133,7 @@ def export_entry(
             indent=2,
         )
     return folder
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
