@@ -66,8 +66,6 @@ def test_precision_recall_separated_clouds():
     # fakes collapsed into one small part of the real cloud: precise but no recall
     right = real[real[:, 0] > 1.0][:40]
     collapsed = right + 0.01 * gaussian(len(right), 2, seed=4)
-        real[real[:, 0] > 1.0][:40] + 0.01 * gaussian(40, 2, seed=4)[: (real[:, 0] > 1.0).sum()]
-    )
     p, r = precision_recall(real, collapsed)
     assert p > 0.95 and r < 0.3
     assert not math.isnan(p)
