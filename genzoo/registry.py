@@ -152,6 +152,25 @@ class DataSource:
 
 
 @dataclass(frozen=True)
+class Extractor:
+    """A feature extractor for metrics: ``fn() -> object`` with ``features(x) -> N×D``.
+
+    The object also has ``name`` and ``sha256`` (of its weights, recorded in every result) and
+    may have ``classify(x) -> labels`` (used for class consistency of conditional models).
+    """
+
+    name: str
+    fn: Ref
+    description: str = ""
+
+    def validate_contribution(self) -> None:
+        _check_ref(self.fn, f"extractor {self.name!r}: fn")
+
+    def function(self) -> Callable[..., Any]:
+        return resolve_ref(self.fn)
+
+
+@dataclass(frozen=True)
 class Command:
     """An extra CLI command contributed by a plugin (a click command object)."""
 
@@ -218,4 +237,5 @@ class Registries:
     losses: Registry[Loss] = field(default_factory=lambda: Registry("loss"))
     converters: Registry[Converter] = field(default_factory=lambda: Registry("converter"))
     data_sources: Registry[DataSource] = field(default_factory=lambda: Registry("data source"))
+    extractors: Registry[Extractor] = field(default_factory=lambda: Registry("extractor"))
     commands: Registry[Command] = field(default_factory=lambda: Registry("command"))

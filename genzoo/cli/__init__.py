@@ -28,6 +28,7 @@ COMMANDS = {
     "interpolate": "genzoo.cli.generate:interpolate_cmd",
     "train": "genzoo.cli.train:train_cmd",
     "convert": "genzoo.cli.convert:convert_cmd",
+    "eval": "genzoo.cli.evaluate:eval_cmd",
     "pull": "genzoo.cli.hub:pull_cmd",
     "push": "genzoo.cli.hub:push_cmd",
     "verify": "genzoo.cli.hub:verify_cmd",

@@ -20,7 +20,7 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from genzoo.registry import Command, Converter, DataSource, Family, Loss
+    from genzoo.registry import Command, Converter, DataSource, Extractor, Family, Loss
 
 hookspec = pluggy.HookspecMarker("genzoo")
 
@@ -60,6 +60,16 @@ def genzoo_register_data_sources(register: Callable[[DataSource], None]) -> None
 
     ``load(**options)`` returns a :class:`genzoo.data.ArrayDataset` (or any torch Dataset of
     ``(x, label)`` pairs with x in [-1, 1]).
+    """
+
+
+@hookspec
+def genzoo_register_extractors(register: Callable[[Extractor], None]) -> None:
+    """Register feature extractors: ``register(Extractor(name=..., fn="pkg.module:load"))``.
+
+    ``load()`` returns an object with ``name``, ``sha256`` (of its weights) and
+    ``features(images) -> N×D``; optionally ``classify(images) -> labels``. genzoo never
+    downloads an extractor: point one at weights you have locally.
     """
 
 

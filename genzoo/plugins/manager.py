@@ -31,6 +31,7 @@ _REGISTRATION_HOOKS = {
     "genzoo_register_losses": "losses",
     "genzoo_register_converters": "converters",
     "genzoo_register_data_sources": "data_sources",
+    "genzoo_register_extractors": "extractors",
     "genzoo_register_commands": "commands",
 }
 
