@@ -11,7 +11,7 @@ def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor | float) -> torch.Ten
     """Linear interpolation ``a + t (b − a)``; ``t`` broadcasts over the leading dimension."""
     t = torch.as_tensor(t, dtype=a.dtype, device=a.device)
     if t.ndim == 1:
-        t = t.view(-1, *([1] * (a.ndim - 1 if a.shape[0] == 1 else a.ndim)))
+        t = t.view(-1, *([1] * (a.ndim - 1)))
     return a + t * (b - a)
 
 
@@ -75,3 +75,75 @@ def truncate(z: torch.Tensor, psi: float, center: torch.Tensor | None = None) ->
 def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """Latent arithmetic ``a − b + c`` (e.g. smiling woman − woman + man)."""
     return a - b + c
+
+
+# -- directions -------------------------------------------------------------------------------
+def pca_directions(
+    z: torch.Tensor, features: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """GANSpace-style directions in z from the principal components of ``features``.
+
+    PCA of the N×F features (activations of an early generator layer, or the outputs) gives
+    components; each sample's coordinates c (N×k) on them are regressed onto z by least squares
+    (z ≈ c B), and each row of B, normalised, is the latent direction that moves along one
+    component (Härkönen et al. 2020). Returns (k×D unit directions, explained variance of each
+    component).
+    """
+    h = features.flatten(1).double()
+    h = h - h.mean(0)
+    _, s, vt = torch.linalg.svd(h, full_matrices=False)
+    k = min(k, vt.shape[0])
+    coords = h @ vt[:k].T  # N×k
+    zc = z.flatten(1).double() - z.flatten(1).double().mean(0)
+    basis = torch.linalg.lstsq(coords, zc).solution  # k×D
+    dirs = basis / basis.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    var = s[:k] ** 2 / (len(h) - 1)
+    return dirs.to(z.dtype), var.to(z.dtype)
+
+
+def sefa_directions(weight: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Closed-form factorisation (SeFa, Shen & Zhou 2021) of the first latent projection.
+
+    For a first layer y = A z (A: out×D), the directions n maximising ‖A n‖² with ‖n‖ = 1 are
+    the top eigenvectors of AᵀA. Returns (k×D unit eigenvectors, their eigenvalues), largest first.
+    """
+    a = weight.double()
+    vals, vecs = torch.linalg.eigh(a.T @ a)  # ascending
+    order = torch.argsort(vals, descending=True)[:k]
+    return vecs[:, order].T.to(weight.dtype), vals[order].to(weight.dtype)
+
+
+def linear_boundary(
+    z: torch.Tensor, labels: torch.Tensor, steps: int = 200, l2: float = 1e-3
+) -> torch.Tensor:
+    """InterFaceGAN-style direction: the unit normal of a logistic-regression boundary.
+
+    ``labels`` are 0/1 (e.g. "is a 7" from a classifier, or a user's labels). Moving a latent
+    along the returned vector moves it toward class 1.
+    """
+    x = z.flatten(1).double()
+    y = labels.double().reshape(-1)
+    if y.min() == y.max():
+        raise ValueError("a boundary needs latents of both classes")
+    mu, sd = x.mean(0), x.std(0).clamp_min(1e-8)
+    xs = (x - mu) / sd
+    w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        logits = xs @ w + b
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y) + l2 * (w**2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    n = w.detach() / sd  # back to unstandardised coordinates
+    return (n / n.norm()).to(z.dtype)
+
+
+def edit(z: torch.Tensor, direction: torch.Tensor, strengths: Sequence[float]) -> torch.Tensor:
+    """One latent moved along ``direction`` by each strength: (len(strengths), *z.shape[1:])."""
+    s = torch.as_tensor(list(strengths), dtype=z.dtype).view(-1, *([1] * (z.ndim - 1)))
+    return z[:1] + s * direction.view(1, *z.shape[1:]).to(z.dtype)

@@ -12,14 +12,19 @@ from genzoo.cli import get_zoo
 @click.command("eval")
 @click.argument("name")
 @click.option("--data", help="Reference data source (default: the spec's training data).")
-@click.option("--metrics", default="fd,kid,pr", show_default=True,
-              help="Comma list of fd, kid, pr, class_consistency.")  # fmt: skip
+@click.option(
+    "--metrics",
+    default="fd,kid,pr",
+    show_default=True,
+    help="Comma list of fd, kid, pr, class_consistency.",
+)
 @click.option("-n", "--num", default=10000, show_default=True, help="Generated samples.")
 @click.option("--extractor", default="digits", show_default=True, help="Feature extractor.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the samples.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the results JSON here.")
-def eval_cmd(name: str, data: str | None, metrics: str, num: int, extractor: str, seed: int,
-             out: str | None) -> None:  # fmt: skip
+def eval_cmd(
+    name: str, data: str | None, metrics: str, num: int, extractor: str, seed: int, out: str | None
+) -> None:
     """Evaluate an entry: Fréchet distance, KID, precision/recall in a pinned feature space.
 
     \b
@@ -31,8 +36,15 @@ def eval_cmd(name: str, data: str | None, metrics: str, num: int, extractor: str
 
     zoo = get_zoo()
     model = zoo.load(name)
-    res = evaluate(zoo, model, data=data, metrics=tuple(m.strip() for m in metrics.split(",")),
-                   n=num, extractor=extractor, seed=seed)  # fmt: skip
+    res = evaluate(
+        zoo,
+        model,
+        data=data,
+        metrics=tuple(m.strip() for m in metrics.split(",")),
+        n=num,
+        extractor=extractor,
+        seed=seed,
+    )
     text = json.dumps(res, indent=2)
     if out:
         from genzoo.weights import atomic_write

@@ -15,8 +15,9 @@ from genzoo.cli import get_zoo
 @click.option("--accept-license", is_flag=True, help="Accept a restricted licence without asking.")
 @click.option("--force", is_flag=True, help="Download and install again even if up to date.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def pull_cmd(name: str, revision: str | None, accept_license: bool, force: bool,
-             no_progress: bool) -> None:  # fmt: skip
+def pull_cmd(
+    name: str, revision: str | None, accept_license: bool, force: bool, no_progress: bool
+) -> None:
     """Download an entry's pinned weights, verify, convert and install them.
 
     Restricted licences (e.g. NVIDIA's non-commercial licence of the StyleGAN weights) are shown
@@ -32,8 +33,15 @@ def pull_cmd(name: str, revision: str | None, accept_license: bool, force: bool,
     def ask(text: str) -> bool:
         return click.confirm(text, default=False, err=True)
 
-    res = hub.pull(get_zoo(), name, revision=revision, accept_license=accept_license, ask=ask,
-                   force=force, progress=not no_progress)  # fmt: skip
+    res = hub.pull(
+        get_zoo(),
+        name,
+        revision=revision,
+        accept_license=accept_license,
+        ask=ask,
+        force=force,
+        progress=not no_progress,
+    )
     if res.downloaded:
         click.echo(
             f"installed {res.name} into {res.folder}"
@@ -49,8 +57,9 @@ def pull_cmd(name: str, revision: str | None, accept_license: bool, force: bool,
 @click.option("--private", is_flag=True, help="Create the repo as private.")
 @click.option("--token", envvar="HF_TOKEN", help="Hub token [HF_TOKEN].")
 @click.option("-m", "--message", help="Commit message.")
-def push_cmd(name_or_dir: str, repo: str, private: bool, token: str | None,
-             message: str | None) -> None:  # fmt: skip
+def push_cmd(
+    name_or_dir: str, repo: str, private: bool, token: str | None, message: str | None
+) -> None:
     """Upload an entry (genzoo.yaml, model.safetensors, README.md card, config.json).
 
     Pickle-like files are never uploaded.
@@ -61,8 +70,9 @@ def push_cmd(name_or_dir: str, repo: str, private: bool, token: str | None,
     """
     from genzoo import hub
 
-    commit = hub.push(get_zoo(), name_or_dir, repo, private=private, token=token,
-                      commit_message=message)  # fmt: skip
+    commit = hub.push(
+        get_zoo(), name_or_dir, repo, private=private, token=token, commit_message=message
+    )
     click.echo(f"pushed to {repo}: {commit}")
 
 

@@ -46,9 +46,14 @@ def main(epochs: int = 30) -> None:
             acc = (net(held.x).argmax(1) == held.y).float().mean().item()
         print(f"epoch {epoch + 1}: loss {loss.item():.4f} held-out accuracy {acc:.4f}")
     save_tensors(net.state_dict(), WEIGHTS, {"format": "genzoo-extractor", "accuracy": acc})
-    info = {"held_out_accuracy": acc, "held_out_n": len(held), "train_n": len(train),
-            "seconds": round(time.time() - t0), "sha256": sha256_file(WEIGHTS),
-            "command": "python -m genzoo_plugins.extractors.train_digits"}  # fmt: skip
+    info = {
+        "held_out_accuracy": acc,
+        "held_out_n": len(held),
+        "train_n": len(train),
+        "seconds": round(time.time() - t0),
+        "sha256": sha256_file(WEIGHTS),
+        "command": "python -m genzoo_plugins.extractors.train_digits",
+    }
     WEIGHTS.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
     print(json.dumps(info))
 

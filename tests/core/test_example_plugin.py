@@ -15,15 +15,32 @@ EXAMPLE = ROOT / "examples" / "genzoo-example-plugin"
 def test_example_plugin_is_discovered_and_samples(tmp_path):
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(site), str(EXAMPLE)],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     env = {**os.environ, "PYTHONPATH": str(site), "GENZOO_STORE": str(tmp_path / "store")}
 
     def genzoo(*args):
-        return subprocess.run([sys.executable, "-m", "genzoo", *args], env=env,
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "genzoo", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     res = genzoo("plugins")
     assert "ppca [ok]" in res.stdout and "family ppca" in res.stdout

@@ -24,8 +24,9 @@ def test_identical_sets_give_zero():
     x = gaussian(500, 8)
     assert frechet_distance(x, x) == pytest.approx(0.0, abs=1e-8)
     same, _ = kernel_inception_distance(x, x, subsets=20, subset_size=200)
-    shifted, _ = kernel_inception_distance(x, gaussian(500, 8, shift=1.0, seed=5), subsets=20,
-                                           subset_size=200)  # fmt: skip
+    shifted, _ = kernel_inception_distance(
+        x, gaussian(500, 8, shift=1.0, seed=5), subsets=20, subset_size=200
+    )
     assert abs(same) < 0.02 * shifted
 
 
@@ -39,8 +40,9 @@ def test_closed_form_for_diagonal_gaussians():
 
 def test_closed_form_general_covariances():
     # 1-D: (μ1−μ2)² + σ1² + σ2² − 2 σ1 σ2
-    fd = frechet_distance_stats(torch.tensor([1.0]), torch.tensor([[4.0]]), torch.tensor([3.0]),
-                                torch.tensor([[9.0]]))  # fmt: skip
+    fd = frechet_distance_stats(
+        torch.tensor([1.0]), torch.tensor([[4.0]]), torch.tensor([3.0]), torch.tensor([[9.0]])
+    )
     assert fd == pytest.approx(4 + 4 + 9 - 12)
 
 
@@ -51,10 +53,12 @@ def test_sample_fd_of_shifted_gaussians_approaches_closed_form():
 
 def test_kid_grows_with_shift_and_has_a_spread():
     x = gaussian(600, 8, seed=1)
-    near, near_sd = kernel_inception_distance(x, gaussian(600, 8, shift=0.1, seed=2), subsets=10,
-                                              subset_size=300)  # fmt: skip
-    far, _ = kernel_inception_distance(x, gaussian(600, 8, shift=1.0, seed=3), subsets=10,
-                                       subset_size=300)  # fmt: skip
+    near, near_sd = kernel_inception_distance(
+        x, gaussian(600, 8, shift=0.1, seed=2), subsets=10, subset_size=300
+    )
+    far, _ = kernel_inception_distance(
+        x, gaussian(600, 8, shift=1.0, seed=3), subsets=10, subset_size=300
+    )
     assert far > near > -0.05 and near_sd > 0
 
 
