@@ -173,6 +173,14 @@ class GenerativeModel(nn.Module):
         """The phases of one training step (see :mod:`genzoo.train.phases`)."""
         raise CapabilityError(f"{self.spec.family} models are not trainable")
 
+    def step_settings(self, step: int) -> dict[str, Any] | None:
+        """Per-step changes to the recipe, for staged schedules (e.g. progressive growing).
+
+        Return None (the default) or a dict with ``batch_size`` (global batch of this step)
+        and/or ``lr`` (network name → learning rate). Called by the trainer before each step.
+        """
+        return None
+
     def sampling_state_dict(self) -> dict[str, torch.Tensor]:
         """Tensors of the sampling networks, keys prefixed by the network name."""
         keep = tuple(f"{n}." for n in self.sampling_networks)

@@ -58,16 +58,15 @@ class DataStream:
             self._perm = torch.randperm(len(self.data), generator=g)
         return self._perm
 
-    def next_indices(self) -> torch.Tensor:
+    def next_indices(self, batch_size: int | None = None) -> torch.Tensor:
         """Indices of the next global batch (drops the ragged end of each epoch)."""
-        if self.batch_size > len(self.data):
-            raise DataError(
-                f"batch size {self.batch_size} is larger than the data ({len(self.data)} samples)"
-            )
-        if self.index + self.batch_size > len(self.data):
+        bs = batch_size or self.batch_size
+        if bs > len(self.data):
+            raise DataError(f"batch size {bs} is larger than the data ({len(self.data)} samples)")
+        if self.index + bs > len(self.data):
             self.epoch, self.index, self._perm = self.epoch + 1, 0, None
-        idx = self._permutation()[self.index : self.index + self.batch_size]
-        self.index += self.batch_size
+        idx = self._permutation()[self.index : self.index + bs]
+        self.index += bs
         return idx
 
     def state(self) -> dict[str, int]:
@@ -211,6 +210,7 @@ class Trainer:
             self.ema[name] = copy.deepcopy(nets[name]).eval().requires_grad_(False)
         self.stream = DataStream(data, self.recipe.batch_size, self.recipe.seed)
         self.step = 0
+        self._step_batch: int | None = None
         self.sample_z = model.sample_latent(
             64 if model.spec.data.kind == "image" else 16, torch.Generator().manual_seed(12345)
         )
@@ -257,7 +257,7 @@ class Trainer:
 
     # -- loop ----------------------------------------------------------------------------------
     def _batch(self) -> Batch:
-        idx = self.stream.next_indices()
+        idx = self.stream.next_indices(self._step_batch)
         if self.dist.enabled:
             per = len(idx) // self.dist.world
             idx = idx[self.dist.rank * per : (self.dist.rank + 1) * per]
@@ -288,6 +288,18 @@ class Trainer:
                 phase.after_step()
             logs.update(items)
         return batch
+
+    def _apply_step_settings(self) -> None:
+        settings = self.model.step_settings(self.step) or {}
+        self._step_batch = settings.get("batch_size")
+        if self._step_batch is not None and self._step_batch % self.dist.world:
+            raise SpecError(
+                f"batch size {self._step_batch} at step {self.step} is not divisible by "
+                f"{self.dist.world} processes"
+            )
+        for name, lr in (settings.get("lr") or {}).items():
+            for group in self.optimizers[name].param_groups:
+                group["lr"] = lr
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -333,6 +345,7 @@ class Trainer:
         metrics_file = self.out / "metrics.jsonl"
         while self.step < end:
             self.ctx.step = self.step
+            self._apply_step_settings()
             batch = None
             logs = {}
             for phase in self.phases:
@@ -341,7 +354,11 @@ class Trainer:
                 ):
                     continue
                 batch = self._run_phase(phase, batch, logs)
-                images += self.recipe.batch_size * phase.repeat if phase.needs_batch else 0
+                images += (
+                    (self._step_batch or self.recipe.batch_size)
+                    * phase.repeat
+                    * (phase.needs_batch)
+                )
             self._update_ema()
             self.step += 1
             elapsed = time.perf_counter() - t0

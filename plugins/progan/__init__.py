@@ -1,0 +1,22 @@
+"""genzoo plugin: ProGAN (progressive growing) and StyleGAN (AdaIN) families. Imports no torch."""
+
+from __future__ import annotations
+
+from genzoo.plugins import hookimpl
+from genzoo.registry import Family
+from genzoo_plugins.progan.spec import GrowthSchedule, ProGANArch, check_schedule
+
+
+@hookimpl
+def genzoo_register_families(register):  # type: ignore[no-untyped-def]
+    register(
+        Family(
+            name="progan",
+            arch=ProGANArch,
+            model="genzoo_plugins.progan.progan:ProGAN",
+            description="progressive GAN (Karras et al. 2018): grows 4×4 → N×N with fade-in",
+            loss_roles=("adversarial", "penalty"),
+            training_options=GrowthSchedule,
+            check=check_schedule,
+        )
+    )
