@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from genzoo.plugins import hookimpl
 from genzoo.registry import Family
-from genzoo_plugins.progan.spec import GrowthSchedule, ProGANArch, check_schedule
+from genzoo_plugins.progan.spec import (
+    GrowthSchedule,
+    ProGANArch,
+    StyleGANArch,
+    StyleGANTraining,
+    check_schedule,
+    check_stylegan,
+)
 
 
 @hookimpl
@@ -18,5 +25,16 @@ def genzoo_register_families(register):  # type: ignore[no-untyped-def]
             loss_roles=("adversarial", "penalty"),
             training_options=GrowthSchedule,
             check=check_schedule,
+        )
+    )
+    register(
+        Family(
+            name="stylegan",
+            arch=StyleGANArch,
+            model="genzoo_plugins.progan.stylegan:StyleGAN",
+            description="StyleGAN (Karras et al. 2019): mapping network, AdaIN, noise, mixing",
+            loss_roles=("adversarial", "penalty"),
+            training_options=StyleGANTraining,
+            check=check_stylegan,
         )
     )

@@ -85,7 +85,7 @@ def check_schedule(spec) -> list[str]:  # type: ignore[no-untyped-def]
         problems.append(f"data.size: progressive models need a power of two ≤ 1024, got {size}")
     if spec.arch.start_resolution > size:
         problems.append("arch.start_resolution: larger than data.size")
-    if spec.training is not None and spec.training.options:
+    if spec.training is not None and spec.training.options.get("stages"):
         stages = spec.training.options["stages"]
         if stages[0]["resolution"] != spec.arch.start_resolution:
             problems.append(
@@ -95,3 +95,46 @@ def check_schedule(spec) -> list[str]:  # type: ignore[no-untyped-def]
         if stages[-1]["resolution"] > size:
             problems.append(f"training.options.stages: the last stage exceeds data.size ({size})")
     return problems
+
+
+class StyleGANArch(ProGANArch):
+    """StyleGAN 1 (Karras et al. 2019): ProGAN widths plus the style pathway."""
+
+    w_dim: int = Field(256, description="Width of the intermediate latent w.", ge=1)
+    mapping_layers: int = Field(8, description="Depth of the mapping network z → w.", ge=1)
+    mapping_lr_mul: float = Field(
+        0.01, description="Learning-rate multiplier of the mapping network.", gt=0
+    )
+    style_mixing_prob: float = Field(
+        0.9, description="Probability of mixing two latents during training.", ge=0, le=1
+    )
+    w_avg_beta: float = Field(
+        0.995, description="Decay of the tracked average w used for truncation.", ge=0, lt=1
+    )
+    truncation_cutoff: int | None = Field(
+        None, description="Truncate only the first N style layers (None: all).", ge=1
+    )
+    r1_gamma: float = Field(10.0, description="R1 penalty weight γ (γ/2 E‖∇D(x)‖²).", ge=0)
+
+
+class StyleGANTraining(Strict):
+    """``training.options`` of StyleGAN: an optional growth schedule (fixed resolution if empty)."""
+
+    stages: list[Stage] = Field(
+        default_factory=list, description="Growth stages; empty trains at data.size directly."
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> StyleGANTraining:
+        if self.stages:
+            GrowthSchedule(stages=self.stages)
+        return self
+
+
+def check_stylegan(spec) -> list[str]:  # type: ignore[no-untyped-def]
+    """Like the ProGAN checks, with the schedule optional."""
+    if spec.training is not None and not spec.training.options.get("stages"):
+        spec = spec.model_copy(
+            update={"training": spec.training.model_copy(update={"options": {}})}
+        )
+    return check_schedule(spec)

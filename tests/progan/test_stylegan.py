@@ -1,0 +1,88 @@
+"""StyleGAN: conformance, truncation ψ=0 gives the average image, style mixing by layer range."""
+
+from __future__ import annotations
+
+import copy
+from typing import ClassVar
+
+import torch
+
+import genzoo_plugins.progan as progan
+from genzoo.testing.conformance import FamilyConformance
+
+SPEC = {
+    "name": "sg",
+    "family": "stylegan",
+    "data": {"channels": 1, "size": 16},
+    "latent": {"dim": 16},
+    "arch": {"fmap_base": 128, "fmap_max": 16, "w_dim": 16, "mapping_layers": 2},
+    "training": {"batch_size": 4, "steps": 3, "ema": {"network": "G", "beta": 0.9}},
+}
+
+
+class TestStyleGANConformance(FamilyConformance):
+    plugins: ClassVar = [("progan", progan)]
+    spec: ClassVar = SPEC
+
+
+class TestProgressiveStyleGAN(FamilyConformance):
+    plugins: ClassVar = [("progan", progan)]
+    spec: ClassVar = {
+        **copy.deepcopy(SPEC),
+        "training": {
+            "batch_size": 4,
+            "steps": 3,
+            "options": {
+                "stages": [
+                    {"resolution": 4, "stable_images": 4, "batch_size": 4},
+                    {"resolution": 8, "fade_images": 4, "stable_images": 4, "batch_size": 4},
+                    {"resolution": 16, "fade_images": 4, "stable_images": 4, "batch_size": 2},
+                ]
+            },
+        },
+    }
+
+
+def model(make_zoo):
+    torch.manual_seed(0)
+    m = make_zoo(("progan", progan)).build(SPEC)
+    with torch.no_grad():
+        m.G.w_avg.copy_(m.G.mapping(torch.randn(1000, 16)).mean(0))
+    return m
+
+
+def test_truncation_zero_gives_the_average_image(make_zoo):
+    m = model(make_zoo)
+    a = m.sample(3, seed=1, truncation=0.0)
+    assert torch.allclose(a[0], a[1], atol=1e-6) and torch.allclose(a[0], a[2], atol=1e-6)
+    with torch.no_grad():
+        avg = m.synthesis(m.G.w_avg.view(1, 1, -1).expand(1, m.num_ws, -1))
+    assert torch.allclose(a[:1], avg, atol=1e-4)
+    b = m.sample(3, seed=1)
+    assert not torch.allclose(b[0], b[1])
+
+
+def test_style_mixing_takes_coarse_or_fine_features_from_the_column_latent(make_zoo):
+    m = model(make_zoo)
+    g = torch.Generator().manual_seed(3)
+    za, zb = m.sample_latent(1, g), m.sample_latent(1, g)
+    L = m.num_ws
+    feats = {}
+    hook = m.G.synthesis.layers[3].register_forward_hook(lambda mod, i, o: feats.update(x=o))
+    with torch.no_grad():
+        img_a = m.decode(za)
+        a8 = feats["x"].clone()  # the 8×8 features (coarse) of A
+        img_b = m.decode(zb)
+        b8 = feats["x"].clone()
+        coarse = m.mix(za, zb, range(4))  # styles of the 4² and 8² layers from B
+        coarse8 = feats["x"].clone()
+        fine = m.mix(za, zb, range(4, L))  # styles of the 16² layers from B
+        fine8 = feats["x"].clone()
+        none = m.mix(za, zb, [])
+        everything = m.mix(za, zb, range(L))
+    hook.remove()
+    torch.testing.assert_close(none, img_a)
+    torch.testing.assert_close(everything, img_b)
+    torch.testing.assert_close(coarse8, b8)  # coarse structure comes from B ...
+    torch.testing.assert_close(fine8, a8)  # ... fine styles leave it as A's
+    assert not torch.allclose(fine, img_a) and not torch.allclose(coarse, img_b)
