@@ -173,6 +173,9 @@ class GenerativeModel(nn.Module):
         """The phases of one training step (see :mod:`genzoo.train.phases`)."""
         raise CapabilityError(f"{self.spec.family} models are not trainable")
 
+    def fit_data(self, data: Any) -> None:
+        """Fit data-dependent buffers (e.g. column statistics) before training; default none."""
+
     def step_settings(self, step: int) -> dict[str, Any] | None:
         """Per-step changes to the recipe, for staged schedules (e.g. progressive growing).
 

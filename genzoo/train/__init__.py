@@ -42,6 +42,10 @@ def load_data(
     if spec.data.kind == "image":
         opts.setdefault("channels", spec.data.channels)
         opts.setdefault("size", spec.data.size)
+    else:
+        opts.setdefault("columns", spec.data.columns)
+        if spec.conditions is not None and spec.conditions.kind == "domain":
+            opts.setdefault("domains", spec.conditions.names)
     try:
         data = ds.function()(**opts)
     except TypeError as exc:

@@ -175,6 +175,7 @@ class Trainer:
         self.recipe: TrainingSpec = model.spec.training
         self.device = torch.device(device)
         self.dist = _Dist(self.device)
+        model.fit_data(data)
         self.model = model.to(self.device).train()
         self.data = data
         self.out = Path(out_dir)
