@@ -201,7 +201,12 @@ class Trainer:
                 if name not in nets:
                     raise SpecError(f"phase {phase.name!r} names unknown network {name!r}")
                 if name not in self.optimizers:
-                    ospec = self.recipe.optimizers.get(name, OptimizerSpec())
+                    # a network without its own optimizer uses that of the phase's first network
+                    ospec = (
+                        self.recipe.optimizers.get(name)
+                        or self.recipe.optimizers.get(phase.networks[0])
+                        or OptimizerSpec()
+                    )
                     self.optimizers[name] = make_optimizer(ospec, nets[name].parameters())
         self.ema: dict[str, torch.nn.Module] = {}
         if self.recipe.ema is not None and self.recipe.ema.beta > 0:

@@ -1,0 +1,256 @@
+"""genzoo pull / push / verify against a loopback fake Hub driving the real huggingface_hub client."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import multiprocessing as mp
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from genzoo import hub
+from genzoo.errors import HubError, LicenseNotAcceptedError, OfflineError, WeightsError
+from genzoo.weights import save_model_weights
+from tests.toy import toy_plugin
+from tests.toy.specs import TOY
+
+REPO = "genzoo-test/toy"
+
+
+def weights_bytes(make_zoo, seed=0) -> bytes:
+    zoo = make_zoo(("toy", toy_plugin))
+    torch.manual_seed(seed)
+    model = zoo.build(TOY)
+    buf = io.BytesIO()
+    path = Path(zoo.settings.cache_dir) / f"w{seed}.safetensors"
+    save_model_weights(model, path)
+    buf.write(path.read_bytes())
+    return buf.getvalue()
+
+
+def remote_entry(folder: Path, data: bytes, *, revision="main", restricted=False, name="toy-remote"):
+    entry = folder / name
+    entry.mkdir(parents=True, exist_ok=True)
+    spec = dict(TOY, name=name, license="NVIDIA Source Code License-NC" if restricted else "mit",
+                license_restricted=restricted,
+                weights=[{"file": "model.safetensors", "repo": REPO, "revision": revision,
+                          "sha256": hashlib.sha256(data).hexdigest()}])
+    (entry / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    (entry / "README.md").write_text(f"---\nlicense: mit\n---\n# {name}\n")
+    return entry
+
+
+@pytest.fixture
+def world(fake_hub, make_zoo, tmp_path):
+    data = weights_bytes(make_zoo)
+    commit = fake_hub.add_repo(REPO, {"model.safetensors": data, "README.md": b"# toy\n"})
+    zoo_dir = tmp_path / "zoo"
+    remote_entry(zoo_dir, data)
+
+    def zoo(**settings):
+        return make_zoo(("toy", toy_plugin), paths=[zoo_dir], hub_endpoint=fake_hub.endpoint,
+                        **settings)
+
+    return zoo, data, commit, zoo_dir
+
+
+def downloads(fake_hub) -> int:
+    return sum(1 for method, path in fake_hub.requests if method == "GET" and "/resolve/" in path)
+
+
+def test_pull_installs_a_complete_entry_and_second_pull_downloads_nothing(world, fake_hub):
+    zoo, _, commit, _ = world
+    z = zoo()
+    res = hub.pull(z, "toy-remote", progress=False)
+    assert res.downloaded and res.commit == commit
+    folder = z.settings.store_dir / "toy-remote"
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "genzoo.yaml",
+                                                        "model.safetensors", "pulled.json"]
+    assert z.entry("toy-remote").is_local
+    x = z.load("toy-remote").sample(2, seed=0)
+    assert x.shape == (2, 1, 8, 8)
+    n = downloads(fake_hub)
+    again = hub.pull(z, "toy-remote", progress=False)
+    assert not again.downloaded and downloads(fake_hub) == n
+    # offline, the installed entry still samples
+    off = zoo(offline=True)
+    assert off.load("toy-remote").sample(1, seed=0).shape == (1, 1, 8, 8)
+
+
+def test_pull_by_commit(world, fake_hub):
+    zoo, data, commit, zoo_dir = world
+    fake_hub.add_commit(REPO, {"model.safetensors": weights_bytes_other(data)})
+    remote_entry(zoo_dir, data, revision=commit)
+    res = hub.pull(zoo(), "toy-remote", progress=False)
+    assert res.commit == commit
+
+
+def weights_bytes_other(data: bytes) -> bytes:
+    return data[:-4] + b"\x00\x00\x00\x00"
+
+
+def test_offline_uncached_fails_at_once(world):
+    zoo, *_ = world
+    with pytest.raises(OfflineError, match="offline"):
+        hub.pull(zoo(offline=True), "toy-remote", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("repo", "file", "revision", "message"),
+    [
+        ("genzoo-test/nope", "model.safetensors", "main", "repository not found"),
+        (REPO, "model.safetensors", "v9", "revision not found"),
+        (REPO, "missing.safetensors", "main", "file not found"),
+    ],
+)
+def test_not_found_messages(world, repo, file, revision, message, tmp_path):
+    zoo, data, _, zoo_dir = world
+    spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
+    spec["weights"][0].update(repo=repo, file=file, revision=revision)
+    (zoo_dir / "toy-remote" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(HubError, match=message):
+        hub.pull(zoo(), "toy-remote", progress=False)
+    assert not (zoo().settings.store_dir / "toy-remote").exists()
+
+
+def test_503_without_and_with_an_installed_copy(world, fake_hub):
+    zoo, *_ = world
+    fake_hub.fail_next(status=503, times=50)
+    with pytest.raises(HubError):
+        hub.pull(zoo(), "toy-remote", progress=False)
+    fake_hub.fail_next(status=503, times=0)
+    hub.pull(zoo(), "toy-remote", progress=False)
+    fake_hub.fail_next(status=503, times=50)
+    assert not hub.pull(zoo(), "toy-remote", progress=False).downloaded  # up to date: no network
+
+
+def test_dropped_connection_installs_nothing_and_a_retry_works(world, fake_hub):
+    zoo, data, *_ = world
+    fake_hub.drop_connection_after(len(data) // 2, "*model.safetensors", times=10)
+    with pytest.raises(HubError):
+        hub.pull(zoo(), "toy-remote", progress=False)
+    assert not (zoo().settings.store_dir / "toy-remote").exists()
+    fake_hub.drop_connection_after(0, "*", times=0)
+    assert hub.pull(zoo(), "toy-remote", progress=False).downloaded
+
+
+def test_same_size_corruption_is_caught_by_sha256(world, fake_hub):
+    zoo, *_ = world
+    fake_hub.corrupt(REPO, "model.safetensors")
+    with pytest.raises(HubError, match="sha256 mismatch"):
+        hub.pull(zoo(), "toy-remote", progress=False)
+    store = zoo().settings.store_dir
+    assert not (store / "toy-remote").exists()
+
+
+def test_truncated_cached_file_is_refused_then_redownloaded(world, fake_hub):
+    zoo, data, *_ = world
+    z = zoo()
+    hub.pull(z, "toy-remote", progress=False)
+    blobs = list((z.settings.cache_dir / "hub").rglob("blobs/*"))
+    assert blobs
+    for b in blobs:
+        b.write_bytes(b.read_bytes()[:100])
+    assert hub.pull(z, "toy-remote", progress=False, force=True).downloaded
+
+
+def test_restricted_licence_needs_acceptance(world, fake_hub):
+    zoo, data, _, zoo_dir = world
+    remote_entry(zoo_dir, data, restricted=True)
+    n = len(fake_hub.requests)
+    with pytest.raises(LicenseNotAcceptedError, match="--accept-license"):
+        hub.pull(zoo(), "toy-remote", progress=False, interactive=False)
+    assert len(fake_hub.requests) == n  # nothing was downloaded before acceptance
+    assert hub.pull(zoo(), "toy-remote", progress=False, accept_license=True).downloaded
+    assert hub.pull(zoo(), "toy-remote", progress=False, force=True, interactive=True,
+                    ask=lambda text: "NVIDIA" in text).downloaded
+
+
+def test_verify_detects_tampering(world):
+    zoo, *_ = world
+    z = zoo()
+    hub.pull(z, "toy-remote", progress=False)
+    assert all(ok for _, ok, _ in hub.verify(z, "toy-remote"))
+    w = z.settings.store_dir / "toy-remote" / "model.safetensors"
+    raw = bytearray(w.read_bytes())
+    raw[-1] ^= 0xFF
+    w.write_bytes(bytes(raw))
+    ((_, ok, msg),) = hub.verify(z, "toy-remote")
+    assert not ok and "differs from pin" in msg
+
+
+def test_push_then_pull_round_trip(world, fake_hub, tmp_path):
+    zoo, data, _, zoo_dir = world
+    z = zoo()
+    hub.pull(z, "toy-remote", progress=False)
+    (z.settings.store_dir / "toy-remote" / "evil.pkl").write_bytes(b"x")
+    with pytest.raises(HubError, match="pickle"):
+        hub.push(z, "toy-remote", "me/toy-copy")
+    (z.settings.store_dir / "toy-remote" / "evil.pkl").unlink()
+    hub.push(z, "toy-remote", "me/toy-copy")
+    files = fake_hub.repo_files("me/toy-copy")
+    assert {"genzoo.yaml", "model.safetensors", "README.md", "config.json"} <= set(files)
+    assert json.loads(files["config.json"])["genzoo_family"] == "toy"
+    pushed = files["model.safetensors"]
+    spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
+    spec.update(name="toy-copy")
+    spec["weights"] = [{"file": "model.safetensors", "repo": "me/toy-copy",
+                        "sha256": hashlib.sha256(pushed).hexdigest()}]
+    (zoo_dir / "toy-copy").mkdir()
+    (zoo_dir / "toy-copy" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    z2 = zoo()
+    hub.pull(z2, "toy-copy", progress=False)
+    a = z2.load("toy-copy").sample(2, seed=1)
+    b = z2.load("toy-remote").sample(2, seed=1)
+    assert torch.equal(a, b)
+
+
+def _pull_in_process(args):
+    endpoint, zoo_dir, store, cache = args
+    import os
+
+    os.environ["GENZOO_CONFIG"] = os.devnull
+    from genzoo import hub as h
+    from genzoo.settings import Settings
+    from genzoo.zoo import Zoo
+    from tests.toy import toy_plugin as tp
+
+    s = Settings(store_dir=Path(store), cache_dir=Path(cache), hub_endpoint=endpoint)
+    z = Zoo(settings=s, plugins=[("toy", tp)], discover=False, zoo_paths=[zoo_dir])
+    return h.pull(z, "toy-remote", progress=False).folder.name
+
+
+def test_concurrent_pulls_from_two_processes(world, fake_hub):
+    zoo, *_ = world
+    z = zoo()
+    args = (fake_hub.endpoint, str(world[3]), str(z.settings.store_dir), str(z.settings.cache_dir))
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        names = pool.map(_pull_in_process, [args, args])
+    assert names == ["toy-remote", "toy-remote"]
+    assert zoo().load("toy-remote").sample(1, seed=0).shape == (1, 1, 8, 8)
+    leftovers = [p.name for p in z.settings.store_dir.iterdir() if p.name.startswith(".toy")]
+    assert leftovers == []
+
+
+def test_weights_that_do_not_fit_the_spec_are_refused(world, fake_hub, make_zoo):
+    zoo, data, _, zoo_dir = world
+    import copy
+
+    other = copy.deepcopy(TOY)
+    other["arch"] = {"hidden": 5}
+    z = make_zoo(("toy", toy_plugin))
+    torch.manual_seed(0)
+    path = z.settings.cache_dir / "other.safetensors"
+    save_model_weights(z.build(other), path)
+    bad = path.read_bytes()
+    fake_hub.add_repo("genzoo-test/bad", {"model.safetensors": bad})
+    spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
+    spec["weights"][0].update(repo="genzoo-test/bad", sha256=hashlib.sha256(bad).hexdigest())
+    (zoo_dir / "toy-remote" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    with pytest.raises(WeightsError, match="G.0.weight"):
+        hub.pull(zoo(), "toy-remote", progress=False)
