@@ -12,18 +12,26 @@ from genzoo.cli import get_zoo
 @click.command("eval")
 @click.argument("name")
 @click.option("--data", help="Reference data source (default: the spec's training data).")
+@click.option("--data-option", multiple=True, help="Data option KEY=VALUE, e.g. split=test.")
 @click.option(
     "--metrics",
     default="fd,kid,pr",
     show_default=True,
-    help="Comma list of fd, kid, pr, class_consistency.",
+    help="Comma list of fd, kid, pr, class_consistency, recon, likelihood.",
 )
 @click.option("-n", "--num", default=10000, show_default=True, help="Generated samples.")
 @click.option("--extractor", default="digits", show_default=True, help="Feature extractor.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the samples.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the results JSON here.")
 def eval_cmd(
-    name: str, data: str | None, metrics: str, num: int, extractor: str, seed: int, out: str | None
+    name: str,
+    data: str | None,
+    data_option: tuple[str, ...],
+    metrics: str,
+    num: int,
+    extractor: str,
+    seed: int,
+    out: str | None,
 ) -> None:
     """Evaluate an entry: Fréchet distance, KID, precision/recall in a pinned feature space.
 
@@ -31,7 +39,9 @@ def eval_cmd(
     Example:
       genzoo eval dcgan-mnist -n 10000 -o dcgan-eval.json
       genzoo eval cgan-mnist --metrics fd,class_consistency
+      genzoo eval vae-mnist --metrics recon,likelihood --data-option split=test
     """
+    from genzoo.cli.train import _parse_options
     from genzoo.metrics.evaluate import evaluate
 
     zoo = get_zoo()
@@ -44,6 +54,7 @@ def eval_cmd(
         n=num,
         extractor=extractor,
         seed=seed,
+        data_options=_parse_options(data_option) or None,
     )
     text = json.dumps(res, indent=2)
     if out:

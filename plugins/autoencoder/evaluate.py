@@ -7,7 +7,17 @@ import math
 
 import torch
 
+from genzoo.metrics.anomaly import anomaly_scores, calibrate_threshold, roc_auc
 from genzoo.model import GenerativeModel
+
+__all__ = [
+    "anomaly_scores",
+    "calibrate_threshold",
+    "elbo",
+    "importance_log_px",
+    "reconstruction_mse",
+    "roc_auc",
+]
 
 
 @torch.no_grad()
@@ -19,28 +29,6 @@ def reconstruction_mse(model: GenerativeModel, x: torch.Tensor, batch: int = 500
         r = model.reconstruct(xb)
         errs.append((((r + 1) / 2 - (xb + 1) / 2) ** 2).flatten(1).mean(1))
     return float(torch.cat(errs).mean())
-
-
-@torch.no_grad()
-def anomaly_scores(model: GenerativeModel, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
-    """Per-sample reconstruction error (mean squared error over pixels) — high for anomalies."""
-    return torch.cat(
-        [
-            ((model.reconstruct(x[i : i + batch]) - x[i : i + batch]) ** 2).flatten(1).mean(1)
-            for i in range(0, len(x), batch)
-        ]
-    )
-
-
-def calibrate_threshold(normal_scores: torch.Tensor, quantile: float = 0.99) -> float:
-    """The ``quantile`` of anomaly scores of held-out normal data."""
-    return float(torch.quantile(normal_scores.double(), quantile))
-
-
-def roc_auc(normal: torch.Tensor, anomalous: torch.Tensor) -> float:
-    """Probability that an anomaly scores higher than a normal sample (ties count half)."""
-    a, n = anomalous.double().view(-1, 1), normal.double().view(1, -1)
-    return float(((a > n).double() + 0.5 * (a == n).double()).mean())
 
 
 @torch.no_grad()

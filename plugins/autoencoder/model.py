@@ -86,9 +86,7 @@ class _AEBase(GenerativeModel):
 class MLPEncoder(nn.Module):
     def __init__(self, sizes: list[int], act: str) -> None:
         super().__init__()
-        self.layers = nn.ModuleList(
-            nn.Linear(a, b) for a, b in itertools.pairwise(sizes)
-        )
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
         self.act = ACT[act]()
 
     def forward(self, x: torch.Tensor, upto: int | None = None) -> torch.Tensor:
@@ -106,9 +104,7 @@ class MLPDecoder(nn.Module):
 
     def __init__(self, sizes: list[int], act: str, output: str, shape: tuple[int, int, int]):
         super().__init__()
-        self.layers = nn.ModuleList(
-            nn.Linear(b, a) for a, b in itertools.pairwise(sizes)
-        )
+        self.layers = nn.ModuleList(nn.Linear(b, a) for a, b in itertools.pairwise(sizes))
         self.act = ACT[act]()
         self.output, self.shape = output, shape
 
@@ -278,6 +274,17 @@ class VAE(GenerativeModel):
             ((x01 - mean01) ** 2).flatten(1).sum(1) / (2 * s * s)
             + d * math.log(s * math.sqrt(2 * math.pi))
         )
+
+    def likelihood_metrics(self, x: torch.Tensor, seed: int = 0, k: int = 100) -> dict[str, float]:
+        """Held-out ELBO and importance-sampled log p(x) (k samples), nats per sample."""
+        from genzoo_plugins.autoencoder.evaluate import elbo, importance_log_px
+
+        g = torch.Generator().manual_seed(seed)
+        return {
+            "elbo_nats": elbo(self, x, generator=g),
+            "log_px_nats": importance_log_px(self, x, k=k, generator=g),
+            "iw_samples": k,
+        }
 
     def training_phases(self, ctx: TrainContext) -> list[Phase]:
         beta = self.spec.arch.beta

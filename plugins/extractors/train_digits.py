@@ -12,10 +12,10 @@ import time
 
 import torch
 import torch.nn.functional as F
-from genzoo_plugins.data.sources import mnist5k
-from genzoo_plugins.extractors.digits import WEIGHTS, DigitNet
 
 from genzoo.weights import save_tensors, sha256_file
+from genzoo_plugins.data.sources import mnist5k
+from genzoo_plugins.extractors.digits import WEIGHTS, DigitNet
 
 
 def shift(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:

@@ -82,6 +82,8 @@ class RadialGAN(GenerativeModel):
 
     # -- helpers -------------------------------------------------------------------------------
     def domain_index(self, domain: int | str) -> int:
+        if isinstance(domain, str) and domain not in self.domains and domain.isdigit():
+            domain = int(domain)
         if isinstance(domain, str):
             if domain not in self.domains:
                 raise CapabilityError(f"unknown domain {domain!r}; domains: {self.domains}")
