@@ -15,6 +15,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+import genzoo_plugins.gan as gan
 import genzoo_plugins.progan as progan
 from genzoo.zoo import Zoo
 
@@ -56,7 +57,7 @@ def bench(model, batch: int, seconds: float = 4.0) -> tuple[float, float]:
 
 
 def main() -> None:
-    zoo = Zoo(plugins=[("progan", progan)], discover=False)
+    zoo = Zoo(plugins=[("progan", progan), ("gan", gan)], discover=False)
     peak = matmul_rate()
     print(json.dumps({"fp32_matmul_gflops": round(peak, 1), "threads": torch.get_num_threads()}))
     for family in ("progan", "stylegan"):

@@ -78,3 +78,23 @@ def render_card(
     for title, body in dict(sections).items():
         lines += [f"## {title}", "", body.strip(), ""]
     return "\n".join(lines)
+
+
+def set_section(text: str, title: str, body: str) -> str:
+    """Replace (or append) the ``## title`` section of a card's Markdown."""
+    lines = text.rstrip("\n").split("\n")
+    head = f"## {title}"
+    if head in lines:
+        i = lines.index(head)
+        j = next((k for k in range(i + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
+        lines[i:j] = [head, "", body.strip(), ""]
+    else:
+        lines += ["", head, "", body.strip(), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def set_front_matter(text: str, updates: Mapping[str, Any]) -> str:
+    """Merge ``updates`` into a card's YAML front matter."""
+    fm, body = split_card(text)
+    fm.update(updates)
+    return "---\n" + yaml.safe_dump(fm, sort_keys=False).strip() + "\n---\n\n" + body

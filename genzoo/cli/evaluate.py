@@ -23,6 +23,7 @@ from genzoo.cli import get_zoo
 @click.option("--extractor", default="digits", show_default=True, help="Feature extractor.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the samples.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the results JSON here.")
+@click.option("--card", is_flag=True, help="Write the results into the entry's model card.")
 def eval_cmd(
     name: str,
     data: str | None,
@@ -32,6 +33,7 @@ def eval_cmd(
     extractor: str,
     seed: int,
     out: str | None,
+    card: bool,
 ) -> None:
     """Evaluate an entry: Fréchet distance, KID, precision/recall in a pinned feature space.
 
@@ -57,9 +59,32 @@ def eval_cmd(
         data_options=_parse_options(data_option) or None,
     )
     text = json.dumps(res, indent=2)
-    if out:
-        from genzoo.weights import atomic_write
+    from genzoo.weights import atomic_write
 
+    if out:
         with atomic_write(out, "w") as f:
             f.write(text + "\n")
     click.echo(text)
+    if card:
+        import shlex
+        import sys
+
+        from genzoo.card import set_front_matter, set_section
+
+        entry = zoo.find(name)
+        path = entry.folder / "README.md"
+        cmd = " ".join(shlex.quote(a) for a in ["genzoo", *sys.argv[1:]])
+        rows = "\n".join(f"| {k} | {v} |" for k, v in res.items() if k != "protocol")
+        p = res["protocol"]
+        body = (
+            f"| metric | value |\n|---|---|\n{rows}\n\n"
+            f"Reference data: {p['reference']}; samples: {p['samples']}; seed {p['seed']}; "
+            f"feature extractor: {p['extractor']} (sha256 {str(p['extractor_sha256'])[:12]}…); "
+            f"{p['seconds']} s.\n\n```bash\n{cmd}\n```"
+        )
+        text = set_section(entry.card(), "Evaluation", body)
+        metrics_fm = {k: v for k, v in res.items() if k != "protocol"}
+        text = set_front_matter(text, {"genzoo_metrics": metrics_fm})
+        with atomic_write(path, "w") as f:
+            f.write(text)
+        click.echo(f"updated {path}")

@@ -86,7 +86,7 @@ def evaluate(
     out["protocol"] = {
         "extractor": ext.name if ext else None,
         "extractor_sha256": ext.sha256 if ext else None,
-        "samples": n,
+        "samples": n if feature_metrics else None,
         "reference": {
             "source": real.info.get("name"),
             "n": len(real),

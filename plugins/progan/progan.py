@@ -226,9 +226,10 @@ class ProGAN(GenerativeModel):
 
     # -- training ------------------------------------------------------------------------------
     def training_phases(self, ctx: TrainContext) -> list[Phase]:
-        from genzoo_plugins.progan import losses
-
-        gp_weight = ctx.losses["penalty"].weight if "penalty" in ctx.losses else 10.0
+        # WGAN-GP with λ = 10 unless the spec names another penalty (from the loss registry)
+        gp = ctx.losses.get("penalty") or ctx.loss("penalty", default="gradient_penalty")
+        assert gp is not None
+        gp_weight = gp.weight if "penalty" in ctx.losses else 10.0
         drift = self.spec.arch.wgan_epsilon_drift
         nz = self.spec.latent.dim
 
@@ -246,11 +247,11 @@ class ProGAN(GenerativeModel):
             d_real = self.D(real, res, alpha)
             d_fake = self.D(fake, res, alpha)
             eps = ctx.rand(len(real), 1, 1, 1)
-            gp = losses.gradient_penalty(lambda x: self.D(x, res, alpha), real, fake, eps)
-            loss = d_fake.mean() - d_real.mean() + gp_weight * gp + drift * (d_real**2).mean()
+            penalty = gp(lambda x: self.D(x, res, alpha), real, fake, eps)
+            loss = d_fake.mean() - d_real.mean() + gp_weight * penalty + drift * (d_real**2).mean()
             return loss, {
                 "d_loss": float(loss.detach()),
-                "gp": float(gp.detach()),
+                "gp": float(penalty.detach()),
                 "res": float(res),
                 "alpha": alpha,
             }

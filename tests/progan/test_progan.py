@@ -8,6 +8,7 @@ from typing import ClassVar
 import pytest
 import torch
 
+import genzoo_plugins.gan as gan
 import genzoo_plugins.progan as progan
 from genzoo.errors import SpecError
 from genzoo.testing.conformance import FamilyConformance
@@ -39,7 +40,7 @@ SPEC = {
 
 
 class TestProGANConformance(FamilyConformance):
-    plugins: ClassVar = [("progan", progan)]
+    plugins: ClassVar = [("progan", progan), ("gan", gan)]
     spec: ClassVar = SPEC
     train_steps: ClassVar = 3
 
@@ -59,7 +60,7 @@ def bad(**stage0):
     ],
 )
 def test_bad_schedules_are_refused(make_zoo, change, message):
-    zoo = make_zoo(("progan", progan))
+    zoo = make_zoo(("progan", progan), ("gan", gan))
     s = bad(**change)
     if change.get("batch_size", 1) is None:
         del s["training"]["options"]["stages"][1]["batch_size"]
@@ -70,7 +71,7 @@ def test_bad_schedules_are_refused(make_zoo, change, message):
 
 
 def test_decreasing_stages_refused(make_zoo):
-    zoo = make_zoo(("progan", progan))
+    zoo = make_zoo(("progan", progan), ("gan", gan))
     s = copy.deepcopy(SPEC)
     s["training"]["options"]["stages"].reverse()
     s["training"]["options"]["stages"][0]["fade_images"] = 0
@@ -91,7 +92,7 @@ def trainer(zoo, out):
 
 
 def test_four_stages_grow_and_resume_mid_fade(make_zoo, tmp_path):
-    zoo = make_zoo(("progan", progan))
+    zoo = make_zoo(("progan", progan), ("gan", gan))
     straight = trainer(zoo, tmp_path / "a")
     model = straight.model
     assert model.schedule_steps() == 2 + (2 + 1) + (4 + 2) + (2 + 2)

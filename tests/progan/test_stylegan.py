@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import torch
 
+import genzoo_plugins.gan as gan
 import genzoo_plugins.progan as progan
 from genzoo.testing.conformance import FamilyConformance
 
@@ -21,12 +22,12 @@ SPEC = {
 
 
 class TestStyleGANConformance(FamilyConformance):
-    plugins: ClassVar = [("progan", progan)]
+    plugins: ClassVar = [("progan", progan), ("gan", gan)]
     spec: ClassVar = SPEC
 
 
 class TestProgressiveStyleGAN(FamilyConformance):
-    plugins: ClassVar = [("progan", progan)]
+    plugins: ClassVar = [("progan", progan), ("gan", gan)]
     spec: ClassVar = {
         **copy.deepcopy(SPEC),
         "training": {
@@ -45,7 +46,7 @@ class TestProgressiveStyleGAN(FamilyConformance):
 
 def model(make_zoo):
     torch.manual_seed(0)
-    m = make_zoo(("progan", progan)).build(SPEC)
+    m = make_zoo(("progan", progan), ("gan", gan)).build(SPEC)
     with torch.no_grad():
         m.G.w_avg.copy_(m.G.mapping(torch.randn(1000, 16)).mean(0))
     return m
