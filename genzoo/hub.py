@@ -113,16 +113,17 @@ def check_license(
 def _map_hub_error(exc: Exception, what: str, offline: bool) -> GenzooError:
     from huggingface_hub import errors as e
 
+    # LocalEntryNotFoundError subclasses EntryNotFoundError: test it first
+    if isinstance(exc, e.LocalEntryNotFoundError):
+        if offline:
+            return OfflineError(f"{what}: offline mode is on and the file is not in the cache")
+        return HubError(f"{what}: the Hub cannot be reached and the file is not in the cache")
     if isinstance(exc, e.RepositoryNotFoundError):
         return HubError(f"{what}: repository not found on the Hub (or it is private)")
     if isinstance(exc, e.RevisionNotFoundError):
         return HubError(f"{what}: revision not found on the Hub")
     if isinstance(exc, (e.EntryNotFoundError, e.RemoteEntryNotFoundError)):
         return HubError(f"{what}: file not found in the repository")
-    if isinstance(exc, e.LocalEntryNotFoundError):
-        if offline:
-            return OfflineError(f"{what}: offline mode is on and the file is not in the cache")
-        return HubError(f"{what}: the Hub cannot be reached and the file is not in the cache")
     if isinstance(exc, e.HfHubHTTPError):
         status = getattr(getattr(exc, "response", None), "status_code", None)
         return HubError(f"{what}: the Hub answered HTTP {status or '?'}; try again later")
@@ -137,12 +138,42 @@ def download(
     offline: bool = False,
     revision: str | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> tuple[Path, str | None]:
     """Download one pinned file into the Hub cache and check its sha256.
 
-    Returns the cached path and the commit id it came from. A file whose hash differs from the
-    pin is removed from the cache and refused.
+    Returns the cached path and the commit id it came from. A cached file whose hash differs
+    from the pin (truncated or damaged on disk) is evicted and downloaded once more; a download
+    whose hash differs is removed from the cache and refused.
     """
+    path, commit = _download_once(src, cache_dir, endpoint, offline, revision, progress, force)
+    digest = sha256_file(path)
+    if digest == src.sha256:
+        return path, commit
+    _evict(path)
+    if not offline and not force:  # the cache was bad: fetch a fresh copy
+        path, commit = _download_once(src, cache_dir, endpoint, offline, revision, progress, True)
+        digest = sha256_file(path)
+        if digest == src.sha256:
+            return path, commit
+        _evict(path)
+    rev = revision or src.revision
+    raise HubError(
+        f"{src.repo}/{src.file}@{rev}: sha256 mismatch (got {digest[:12]}…, pinned "
+        f"{(src.sha256 or '')[:12]}…): the download is corrupt or the file was changed; "
+        "nothing was installed"
+    )
+
+
+def _download_once(
+    src: WeightSource,
+    cache_dir: Path,
+    endpoint: str | None,
+    offline: bool,
+    revision: str | None,
+    progress: bool,
+    force: bool,
+) -> tuple[Path, str | None]:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
 
@@ -160,6 +191,7 @@ def download(
                 cache_dir=cache_dir,
                 endpoint=endpoint,
                 local_files_only=offline,
+                force_download=force and not offline,
                 library_name="genzoo",
             )
         )
@@ -170,13 +202,6 @@ def download(
     finally:
         if not progress:
             enable_progress_bars()
-    digest = sha256_file(path)
-    if digest != src.sha256:
-        _evict(path)
-        raise HubError(
-            f"{what}: sha256 mismatch (got {digest[:12]}…, pinned {src.sha256[:12]}…): "
-            "the download is corrupt or the file was changed; nothing was installed"
-        )
     commit = path.parent.name if len(path.parent.name) == 40 else None
     return path, commit
 
@@ -234,6 +259,7 @@ def pull(
             offline=settings.offline,
             revision=revision,
             progress=progress,
+            force=force,
         )
         folder = _install(zoo, entry, src, path, commit, revision)
     zoo.entries(refresh=True)

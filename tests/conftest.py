@@ -6,3 +6,5 @@ import os
 
 os.environ.setdefault("GENZOO_CONFIG", os.devnull)
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+pytest_plugins = ["genzoo.testing.hub_fixtures"]

@@ -37,6 +37,8 @@ files through Xet. Downloads never use Xet against the fake Hub (it sends no ``X
 
 from __future__ import annotations
 
+import importlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,14 +47,23 @@ import pytest
 
 from genzoo.testing.hub_server import FakeHub
 
-__all__ = ["FAKE_TOKEN", "configure_hf_client", "fake_hub", "set_hf_offline"]
+__all__ = ["FAKE_TOKEN", "configure_hf_client", "fake_hub", "hf_no_backoff", "set_hf_offline"]
 
 #: The dummy token the fixture installs as ``HF_TOKEN`` (the fake Hub accepts any token).
 FAKE_TOKEN = "hf_fake_token_for_tests"
 
-_UNSET = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HUGGINGFACE_CO_STAGING",
-          "HUGGINGFACE_HUB_CACHE", "HUGGINGFACE_ASSETS_CACHE", "HF_ASSETS_CACHE", "HF_XET_CACHE",
-          "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_DISABLE_IMPLICIT_TOKEN")
+_UNSET = (
+    "HF_HUB_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HUGGINGFACE_CO_STAGING",
+    "HUGGINGFACE_HUB_CACHE",
+    "HUGGINGFACE_ASSETS_CACHE",
+    "HF_ASSETS_CACHE",
+    "HF_XET_CACHE",
+    "HF_TOKEN_PATH",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN",
+)
 
 
 def _hf_modules() -> tuple[Any, ...] | None:
@@ -66,8 +77,14 @@ def _hf_modules() -> tuple[Any, ...] | None:
     return constants, hf_api, http_utils
 
 
-def configure_hf_client(monkeypatch: pytest.MonkeyPatch, endpoint: str, home: Path, *,
-                        token: str | None = FAKE_TOKEN, disable_xet: bool = True) -> None:
+def configure_hf_client(
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint: str,
+    home: Path,
+    *,
+    token: str | None = FAKE_TOKEN,
+    disable_xet: bool = True,
+) -> None:
     """Point ``huggingface_hub`` (env and already-imported constants) at ``endpoint``.
 
     ``home`` becomes ``HF_HOME``; the cache is ``home / "hub"``. Everything is undone by
@@ -145,9 +162,43 @@ def set_hf_offline(monkeypatch: pytest.MonkeyPatch, offline: bool = True) -> Non
         monkeypatch.setattr(modules[0], "HF_HUB_OFFLINE", offline)
 
 
+class _RecordingClock:
+    """Stand-in for the ``time`` module inside huggingface_hub: ``sleep`` only records."""
+
+    def __init__(self, slept: list[float]) -> None:
+        self._slept = slept
+
+    def sleep(self, seconds: float) -> None:
+        self._slept.append(float(seconds))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 @pytest.fixture
-def fake_hub(tmp_path_factory: pytest.TempPathFactory,
-             monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+def hf_no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Make the client's retry sleeps instant; returns the list of sleeps it asked for.
+
+    huggingface_hub 2.4 backs off 1, 2, 4, 8, 8 s on 5xx/429 (``utils._http.http_backoff``) and
+    sleeps 1 s before resuming a cut download (``file_download.http_get``). Only those two
+    modules' ``time`` is replaced; the rest of the process keeps the real clock.
+    """
+    slept: list[float] = []
+    clock = _RecordingClock(slept)
+    for name in ("huggingface_hub.utils._http", "huggingface_hub.file_download"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if getattr(module, "time", None) is time:
+            monkeypatch.setattr(module, "time", clock)
+    return slept
+
+
+@pytest.fixture
+def fake_hub(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeHub]:
     """A started :class:`FakeHub`; ``huggingface_hub`` talks to it and caches in a tmp HF_HOME.
 
     ``fake_hub.endpoint`` is the base URL; ``os.environ["HF_HUB_CACHE"]`` the cache folder.

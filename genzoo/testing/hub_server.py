@@ -68,10 +68,38 @@ logger = logging.getLogger(__name__)
 
 #: Patterns the Hub's default ``.gitattributes`` stores in LFS (abridged).
 LFS_PATTERNS: tuple[str, ...] = (
-    "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib",
-    "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb",
-    "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors", "*.tar", "*.tflite", "*.tgz",
-    "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*",
+    "*.7z",
+    "*.arrow",
+    "*.bin",
+    "*.bz2",
+    "*.ckpt",
+    "*.ftz",
+    "*.gz",
+    "*.h5",
+    "*.joblib",
+    "*.mlmodel",
+    "*.model",
+    "*.msgpack",
+    "*.npy",
+    "*.npz",
+    "*.onnx",
+    "*.ot",
+    "*.parquet",
+    "*.pb",
+    "*.pickle",
+    "*.pkl",
+    "*.pt",
+    "*.pth",
+    "*.rar",
+    "*.safetensors",
+    "*.tar",
+    "*.tflite",
+    "*.tgz",
+    "*.wasm",
+    "*.xz",
+    "*.zip",
+    "*.zst",
+    "*tfevents*",
 )
 #: Files at least this big are LFS whatever their name (the Hub's limit for regular files).
 LFS_SIZE_THRESHOLD = 10 * 1024 * 1024
@@ -167,8 +195,13 @@ class _Fault:
 
 
 class _HubError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code = status, message, code
         self.headers = headers or {}
@@ -181,6 +214,10 @@ class _Server(ThreadingHTTPServer):
     hub: FakeHub
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class FakeHub:
     """In-memory Hugging Face Hub served on a loopback port.
 
@@ -189,9 +226,15 @@ class FakeHub:
     or call :meth:`start` / :meth:`stop`.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", lfs_upload: bool = True,
-                 lfs_threshold: int = LFS_SIZE_THRESHOLD,
-                 lfs_patterns: tuple[str, ...] = LFS_PATTERNS, user: str = _DEFAULT_USER) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        lfs_upload: bool = True,
+        lfs_threshold: int = LFS_SIZE_THRESHOLD,
+        lfs_patterns: tuple[str, ...] = LFS_PATTERNS,
+        user: str = _DEFAULT_USER,
+    ) -> None:
         """``lfs_upload=False`` makes the preupload endpoint answer ``regular`` for every file.
 
         Whether a stored file is served as LFS (sha256 etag, ``lfs`` tree entry) only depends on
@@ -204,7 +247,8 @@ class FakeHub:
         self.lfs_threshold = lfs_threshold
         self.lfs_patterns = tuple(lfs_patterns)
         self.user = user
-        #: ``(method, path)`` of every request, in arrival order.
+        #: ``(method, path)`` of every request, in arrival order (raw, percent-encoded path
+        #: without the query string).
         self.requests: list[tuple[str, str]] = []
         #: Same requests with query string and headers.
         self.log: list[LoggedRequest] = []
@@ -223,11 +267,16 @@ class FakeHub:
         """Bind a free port and serve in a daemon thread; idempotent."""
         if self._server is not None:
             return self
-        server = _Server((self.host, 0), _Handler)
+        server_cls = _Server6 if ":" in self.host else _Server
+        server = server_cls((self.host, 0), _Handler)
         server.hub = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"fake-hub:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-hub:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         logger.debug("fake Hub listening on %s", self.endpoint)
         return self
@@ -268,19 +317,34 @@ class FakeHub:
         return f"http://{host}:{self.port}"
 
     # ------------------------------------------------------------------------- repositories
-    def add_repo(self, repo_id: str, files: dict[str, bytes] | None = None, *,
-                 branch: str = "main", private: bool = False, repo_type: str = "model") -> str:
+    def add_repo(
+        self,
+        repo_id: str,
+        files: dict[str, bytes] | None = None,
+        *,
+        branch: str = "main",
+        private: bool = False,
+        repo_type: str = "model",
+    ) -> str:
         """Create (or replace) a repo whose ``branch`` holds exactly ``files``; returns the commit
         id."""
         with self._lock:
             repo = _Repo(repo_id=repo_id, repo_type=repo_type, private=private)
             self._repos[(repo_type, repo_id)] = repo
-            return self._commit(repo, branch, dict(files or {}), title="Initial commit",
-                                parent=None)
+            return self._commit(
+                repo, branch, dict(files or {}), title="Initial commit", parent=None
+            )
 
-    def add_commit(self, repo_id: str, files: dict[str, bytes], branch: str = "main", *,
-                   delete: tuple[str, ...] = (), message: str = "Update files",
-                   repo_type: str = "model") -> str:
+    def add_commit(
+        self,
+        repo_id: str,
+        files: dict[str, bytes],
+        branch: str = "main",
+        *,
+        delete: tuple[str, ...] = (),
+        message: str = "Update files",
+        repo_type: str = "model",
+    ) -> str:
         """Commit ``files`` (added/overwritten) and ``delete`` on top of ``branch``.
 
         A new branch starts from the default branch's head. Returns the commit id.
@@ -294,8 +358,9 @@ class FakeHub:
             tree.update(files)
             return self._commit(repo, branch, tree, title=message, parent=parent)
 
-    def add_tag(self, repo_id: str, tag: str, revision: str = "main", *,
-                repo_type: str = "model") -> str:
+    def add_tag(
+        self, repo_id: str, tag: str, revision: str = "main", *, repo_type: str = "model"
+    ) -> str:
         """Point tag ``tag`` at ``revision``; returns the commit id."""
         with self._lock:
             repo = self._get_repo(repo_type, repo_id)
@@ -303,8 +368,9 @@ class FakeHub:
             repo.tags[tag] = sha
             return sha
 
-    def repo_files(self, repo_id: str, revision: str = "main", *,
-                   repo_type: str = "model") -> dict[str, bytes]:
+    def repo_files(
+        self, repo_id: str, revision: str = "main", *, repo_type: str = "model"
+    ) -> dict[str, bytes]:
         """Files of ``repo_id`` at ``revision`` (branch, tag or commit id)."""
         with self._lock:
             repo = self._get_repo(repo_type, repo_id)
@@ -327,30 +393,52 @@ class FakeHub:
             return (repo_type, repo_id) in self._repos
 
     # ------------------------------------------------------------------------ fault injection
-    def fail_next(self, status: int = 503, times: int | None = 1, path_glob: str = "*", *,
-                  method: str | None = None, skip: int = 0, error_code: str | None = None) -> None:
-        """Answer the next ``times`` matching requests with ``status`` (``None``: until cleared).
+    def fail_next(
+        self,
+        status: int = 503,
+        times: int | None = 1,
+        path_glob: str = "*",
+        *,
+        method: str | None = None,
+        skip: int = 0,
+        error_code: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` (``None``: until cleared;
+        ``0``: cancel every pending status fault).
 
         ``path_glob`` is an :mod:`fnmatch` pattern on the URL path (e.g. ``"*/resolve/*"``);
         ``skip`` lets that many matching requests through first; ``error_code`` is sent as
         ``X-Error-Code`` (e.g. ``"GatedRepo"``).
         """
-        self._add_fault(_Fault("status", path_glob, method, times, skip, status=status,
-                               error_code=error_code))
+        self._add_fault(
+            _Fault("status", path_glob, method, times, skip, status=status, error_code=error_code)
+        )
 
-    def drop_connection_after(self, nbytes: int, path_glob: str = "*", times: int | None = 1, *,
-                              skip: int = 0) -> None:
+    def drop_connection_after(
+        self, nbytes: int, path_glob: str = "*", times: int | None = 1, *, skip: int = 0
+    ) -> None:
         """On the next ``times`` matching file GETs: send the headers (full ``Content-Length``)
-        and ``nbytes`` of the body, then shut the socket down mid-body."""
+        and ``nbytes`` of the body, then shut the socket down mid-body (``times=0`` cancels
+        pending drops). The socket is shut down (FIN), not reset, so the client really receives
+        the ``nbytes`` before it sees the cut."""
         self._add_fault(_Fault("drop", path_glob, "GET", times, skip, nbytes=nbytes))
 
-    def delay(self, seconds: float, path_glob: str = "*", times: int | None = 1, *,
-              method: str | None = None, skip: int = 0) -> None:
-        """Sleep ``seconds`` before answering the next ``times`` matching requests."""
+    def delay(
+        self,
+        seconds: float,
+        path_glob: str = "*",
+        times: int | None = 1,
+        *,
+        method: str | None = None,
+        skip: int = 0,
+    ) -> None:
+        """Sleep ``seconds`` before answering the next ``times`` matching requests (``times=0``
+        cancels pending delays)."""
         self._add_fault(_Fault("delay", path_glob, method, times, skip, seconds=seconds))
 
-    def corrupt(self, repo_id: str, path: str, revision: str | None = None, *,
-                repo_type: str = "model") -> None:
+    def corrupt(
+        self, repo_id: str, path: str, revision: str | None = None, *, repo_type: str = "model"
+    ) -> None:
         """Serve same-size wrong bytes (every byte inverted) for ``path`` on GET, while HEAD and
         the API still advertise the original etag, size and sha256 (tampering/bit rot in
         transit). ``revision=None``: at every revision; otherwise the commit it resolves to."""
@@ -369,15 +457,21 @@ class FakeHub:
     def count(self, method: str | None = None, path_glob: str = "*") -> int:
         """Number of requests seen matching ``method`` and ``path_glob``."""
         with self._lock:
-            return sum(1 for m, p in self.requests
-                       if (method is None or m == method) and fnmatch.fnmatchcase(p, path_glob))
+            return sum(
+                1
+                for m, p in self.requests
+                if (method is None or m == method) and fnmatch.fnmatchcase(p, path_glob)
+            )
 
     # ------------------------------------------------------------------------------ internals
     def _add_fault(self, fault: _Fault) -> None:
-        if fault.times is not None and fault.times < 1:
-            raise ValueError("times must be >= 1 (or None for 'until cleared')")
+        if fault.times is not None and fault.times < 0:
+            raise ValueError("times must be >= 0 (or None for 'until cleared')")
         with self._lock:
-            self._faults.append(fault)
+            if fault.times == 0:  # "fail the next 0 requests": cancel pending faults of this kind
+                self._faults = [f for f in self._faults if f.kind != fault.kind]
+            else:
+                self._faults.append(fault)
 
     def _take_faults(self, method: str, path: str, is_file_get: bool) -> dict[str, _Fault]:
         taken: dict[str, _Fault] = {}
@@ -407,13 +501,22 @@ class FakeHub:
 
     def _blob(self, path: str, data: bytes) -> _Blob:
         lfs = len(data) >= self.lfs_threshold or any(
-            fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pat) for pat in self.lfs_patterns)
+            fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pat) for pat in self.lfs_patterns
+        )
         sha256 = hashlib.sha256(data).hexdigest()
         git_oid = git_blob_sha1(lfs_pointer(data) if lfs else data)
         return _Blob(data=data, lfs=lfs, sha256=sha256, git_oid=git_oid)
 
-    def _commit(self, repo: _Repo, branch: str, tree: dict[str, bytes], *, title: str,
-                parent: str | None, description: str = "") -> str:
+    def _commit(
+        self,
+        repo: _Repo,
+        branch: str,
+        tree: dict[str, bytes],
+        *,
+        title: str,
+        parent: str | None,
+        description: str = "",
+    ) -> str:
         """Store a commit (caller holds the lock); returns its deterministic id."""
         for path, data in tree.items():
             if not isinstance(data, (bytes, bytearray)):
@@ -425,8 +528,14 @@ class FakeHub:
         for path, blob in files.items():
             h.update(f"\0{path}\0{blob.sha256}".encode())
         sha = h.hexdigest()
-        repo.commits[sha] = _Commit(sha=sha, parent=parent, files=files, title=title,
-                                    message=description, date=_EPOCH + self._n_commits)
+        repo.commits[sha] = _Commit(
+            sha=sha,
+            parent=parent,
+            files=files,
+            title=title,
+            message=description,
+            date=_EPOCH + self._n_commits,
+        )
         repo.branches[branch] = sha
         logger.debug("commit %s on %s@%s (%d files)", sha[:8], repo.repo_id, branch, len(files))
         return sha
@@ -445,7 +554,7 @@ class FakeHub:
             return repo.tags[revision]
         for prefix in ("refs/heads/", "refs/tags/"):
             if revision.startswith(prefix):
-                name = revision[len(prefix):]
+                name = revision[len(prefix) :]
                 table = repo.branches if prefix == "refs/heads/" else repo.tags
                 if name in table:
                     return table[name]
@@ -538,8 +647,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         for key, value in (headers or {}).items():
@@ -586,8 +700,9 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("fake Hub failed on %s %s", method, path)
             self._error(_HubError(500, f"fake hub error: {err!r}"))
 
-    def _route(self, method: str, path: str, qs: dict[str, list[str]], body: bytes,
-               drop: _Fault | None) -> None:
+    def _route(
+        self, method: str, path: str, qs: dict[str, list[str]], body: bytes, drop: _Fault | None
+    ) -> None:
         segs = [unquote(s) for s in path.strip("/").split("/")]
         if segs[:1] == ["api"]:
             self._route_api(method, segs[1:], qs, body)
@@ -604,14 +719,27 @@ class _Handler(BaseHTTPRequestHandler):
             return
         for i in (2, 1):
             if len(segs) > i + 2 and segs[i] == "resolve" and method in ("GET", "HEAD"):
-                self._resolve_file(repo_type, "/".join(segs[:i]), segs[i + 1],
-                                   "/".join(segs[i + 2:]), method, drop)
+                self._resolve_file(
+                    repo_type,
+                    "/".join(segs[:i]),
+                    segs[i + 1],
+                    "/".join(segs[i + 2 :]),
+                    method,
+                    drop,
+                )
                 return
         raise _HubError(404, "Not Found")
 
     # ------------------------------------------------------------------------- file serving
-    def _resolve_file(self, repo_type: str, repo_id: str, revision: str, filename: str,
-                      method: str, drop: _Fault | None) -> None:
+    def _resolve_file(
+        self,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        filename: str,
+        method: str,
+        drop: _Fault | None,
+    ) -> None:
         hub = self.hub
         with hub._lock:
             repo = hub._visible_repo(repo_type, repo_id, self._token())
@@ -619,8 +747,9 @@ class _Handler(BaseHTTPRequestHandler):
             blob = repo.commits[sha].files.get(filename)
             corrupt = blob is not None and hub._is_corrupt(repo, filename, sha)
         if blob is None:
-            raise _HubError(404, f"Entry not found: {filename}", "EntryNotFound",
-                            {"X-Repo-Commit": sha})
+            raise _HubError(
+                404, f"Entry not found: {filename}", "EntryNotFound", {"X-Repo-Commit": sha}
+            )
         size = len(blob.data)
         headers = {
             "X-Repo-Commit": sha,
@@ -660,7 +789,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             status = 206
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        chunk = data[start:end + 1]
+        chunk = data[start : end + 1]
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
         for key, value in headers.items():
@@ -669,7 +798,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if drop is not None:
             logger.debug("dropping connection after %d bytes of %s", drop.nbytes, filename)
-            self.wfile.write(chunk[:drop.nbytes])
+            self.wfile.write(chunk[: drop.nbytes])
             self.wfile.flush()
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -677,11 +806,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         view = memoryview(chunk)
         for offset in range(0, len(view), 1 << 20):
-            self.wfile.write(view[offset:offset + (1 << 20)])
+            self.wfile.write(view[offset : offset + (1 << 20)])
 
     # -------------------------------------------------------------------------------- the API
-    def _route_api(self, method: str, segs: list[str], qs: dict[str, list[str]],
-                   body: bytes) -> None:
+    def _route_api(
+        self, method: str, segs: list[str], qs: dict[str, list[str]], body: bytes
+    ) -> None:
         hub = self.hub
         token = self._token()
         if segs == ["repos", "create"] and method == "POST":
@@ -703,9 +833,18 @@ class _Handler(BaseHTTPRequestHandler):
         if segs == ["whoami-v2"] and method == "GET":
             if token is None:
                 raise _HubError(401, "Invalid credentials in Authorization header")
-            self._json({"type": "user", "name": hub.user, "fullname": hub.user, "orgs": [],
-                        "auth": {"type": "access_token",
-                                 "accessToken": {"displayName": "fake", "role": "write"}}})
+            self._json(
+                {
+                    "type": "user",
+                    "name": hub.user,
+                    "fullname": hub.user,
+                    "orgs": [],
+                    "auth": {
+                        "type": "access_token",
+                        "accessToken": {"displayName": "fake", "role": "write"},
+                    },
+                }
+            )
             return
         if len(segs) < 2 or segs[0] not in _REPO_TYPES:
             raise _HubError(404, "Not Found")
@@ -745,24 +884,38 @@ class _Handler(BaseHTTPRequestHandler):
         with hub._lock:
             existing = hub._repos.get((repo_type, repo_id))
             if existing is not None:
-                self._json({"error": "You already created this model repo",
-                            "url": hub._repo_url(existing)}, 409)
+                self._json(
+                    {
+                        "error": "You already created this model repo",
+                        "url": hub._repo_url(existing),
+                    },
+                    409,
+                )
                 return
             repo = _Repo(repo_id=repo_id, repo_type=repo_type, private=private)
             hub._repos[(repo_type, repo_id)] = repo
-            gitattributes = "".join(f"{p} filter=lfs diff=lfs merge=lfs -text\n"
-                                    for p in hub.lfs_patterns).encode()
-            hub._commit(repo, "main", {".gitattributes": gitattributes},
-                        title="initial commit", parent=None)
+            gitattributes = "".join(
+                f"{p} filter=lfs diff=lfs merge=lfs -text\n" for p in hub.lfs_patterns
+            ).encode()
+            hub._commit(
+                repo, "main", {".gitattributes": gitattributes}, title="initial commit", parent=None
+            )
             url = hub._repo_url(repo)
         self._json({"url": url, "name": repo_id, "id": repo_id})
 
     def _entry(self, path: str, blob: _Blob) -> dict[str, Any]:
-        entry: dict[str, Any] = {"type": "file", "oid": blob.git_oid, "size": len(blob.data),
-                                 "path": path}
+        entry: dict[str, Any] = {
+            "type": "file",
+            "oid": blob.git_oid,
+            "size": len(blob.data),
+            "path": path,
+        }
         if blob.lfs:
-            entry["lfs"] = {"oid": blob.sha256, "size": len(blob.data),
-                            "pointerSize": len(lfs_pointer(blob.data))}
+            entry["lfs"] = {
+                "oid": blob.sha256,
+                "size": len(blob.data),
+                "pointerSize": len(lfs_pointer(blob.data)),
+            }
         return entry
 
     def _dir_entry(self, sha: str, path: str) -> dict[str, Any]:
@@ -782,8 +935,11 @@ class _Handler(BaseHTTPRequestHandler):
             if with_blobs:
                 sib.update(size=len(blob.data), blobId=blob.git_oid)
                 if blob.lfs:
-                    sib["lfs"] = {"sha256": blob.sha256, "size": len(blob.data),
-                                  "pointerSize": len(lfs_pointer(blob.data))}
+                    sib["lfs"] = {
+                        "sha256": blob.sha256,
+                        "size": len(blob.data),
+                        "pointerSize": len(lfs_pointer(blob.data)),
+                    }
             siblings.append(sib)
         info: dict[str, Any] = {
             "_id": hashlib.sha1(repo.repo_id.encode()).hexdigest()[:24],
@@ -814,14 +970,15 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = prefix.strip("/")
         base = f"{prefix}/" if prefix else ""
         if prefix and not any(p.startswith(base) for p in files):
-            raise _HubError(404, f"Entry not found: {prefix}", "EntryNotFound",
-                            {"X-Repo-Commit": sha})
+            raise _HubError(
+                404, f"Entry not found: {prefix}", "EntryNotFound", {"X-Repo-Commit": sha}
+            )
         entries: list[dict[str, Any]] = []
         dirs: set[str] = set()
         for path, blob in files.items():
             if not path.startswith(base):
                 continue
-            rel = path[len(base):].split("/")
+            rel = path[len(base) :].split("/")
             for depth in range(1, len(rel)):
                 if not recursive and depth > 1:
                     break
@@ -853,10 +1010,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _refs(self, repo: _Repo) -> None:
         with self.hub._lock:
-            branches = [{"name": n, "ref": f"refs/heads/{n}", "targetCommit": s}
-                        for n, s in sorted(repo.branches.items()) if not n.startswith("refs/")]
-            tags = [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": s}
-                    for n, s in sorted(repo.tags.items())]
+            branches = [
+                {"name": n, "ref": f"refs/heads/{n}", "targetCommit": s}
+                for n, s in sorted(repo.branches.items())
+                if not n.startswith("refs/")
+            ]
+            tags = [
+                {"name": n, "ref": f"refs/tags/{n}", "targetCommit": s}
+                for n, s in sorted(repo.tags.items())
+            ]
         self._json({"branches": branches, "converts": [], "tags": tags})
 
     def _commits(self, repo: _Repo, revision: str) -> None:
@@ -866,8 +1028,15 @@ class _Handler(BaseHTTPRequestHandler):
             sha: str | None = hub._resolve(repo, revision)
             while sha is not None:
                 c = repo.commits[sha]
-                out.append({"id": c.sha, "title": c.title, "message": c.message,
-                            "authors": [{"user": hub.user}], "date": _iso(c.date)})
+                out.append(
+                    {
+                        "id": c.sha,
+                        "title": c.title,
+                        "message": c.message,
+                        "authors": [{"user": hub.user}],
+                        "date": _iso(c.date),
+                    }
+                )
                 sha = c.parent
         self._json(out)
 
@@ -886,8 +1055,10 @@ class _Handler(BaseHTTPRequestHandler):
         out = []
         for item in payload.get("files", []):
             path, size = item["path"], int(item.get("size", 0))
-            lfs = size > 0 and (size >= hub.lfs_threshold or any(
-                fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], p) for p in hub.lfs_patterns))
+            lfs = size > 0 and (
+                size >= hub.lfs_threshold
+                or any(fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], p) for p in hub.lfs_patterns)
+            )
             mode = "lfs" if (lfs and hub.lfs_upload) else "regular"
             remote = files.get(path)
             oid = None
@@ -910,12 +1081,19 @@ class _Handler(BaseHTTPRequestHandler):
             with hub._lock:
                 present = oid in hub._lfs_store
             if not present:
-                entry["actions"] = {"upload": {"href": f"{hub.endpoint}/_fake_lfs/{oid}",
-                                               "header": {}, "expires_in": 3600}}
+                entry["actions"] = {
+                    "upload": {
+                        "href": f"{hub.endpoint}/_fake_lfs/{oid}",
+                        "header": {},
+                        "expires_in": 3600,
+                    }
+                }
             objects.append(entry)
-        self._send(200, json.dumps({"transfer": "basic", "objects": objects,
-                                    "hash_algo": "sha256"}).encode(),
-                   content_type="application/vnd.git-lfs+json")
+        self._send(
+            200,
+            json.dumps({"transfer": "basic", "objects": objects, "hash_algo": "sha256"}).encode(),
+            content_type="application/vnd.git-lfs+json",
+        )
 
     def _lfs_put(self, oid: str, body: bytes) -> None:
         if hashlib.sha256(body).hexdigest() != oid:
@@ -968,9 +1146,22 @@ class _Handler(BaseHTTPRequestHandler):
                 repo.n_prs += 1
                 branch = f"refs/pr/{repo.n_prs}"
                 pr_url = f"{hub._repo_url(repo)}/discussions/{repo.n_prs}"
-            sha = hub._commit(repo, branch, tree, title=header.get("summary", "Commit"),
-                              parent=head, description=header.get("description", ""))
+            sha = hub._commit(
+                repo,
+                branch,
+                tree,
+                title=header.get("summary", "Commit"),
+                parent=head,
+                description=header.get("description", ""),
+            )
             url = f"{hub._repo_url(repo)}/commit/{sha}"
-        self._json({"success": True, "commitOid": sha, "commitUrl": url,
-                    "commitMessage": header.get("summary", ""), "hookOutput": "",
-                    "pullRequestUrl": pr_url})
+        self._json(
+            {
+                "success": True,
+                "commitOid": sha,
+                "commitUrl": url,
+                "commitMessage": header.get("summary", ""),
+                "hookOutput": "",
+                "pullRequestUrl": pr_url,
+            }
+        )

@@ -1,4 +1,4 @@
-"""genzoo pull / push / verify against a loopback fake Hub driving the real huggingface_hub client."""
+"""genzoo pull, push and verify against a loopback fake Hub that the real client talks to."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ from tests.toy.specs import TOY
 REPO = "genzoo-test/toy"
 
 
+@pytest.fixture(autouse=True)
+def _no_backoff(hf_no_backoff):
+    """The client's retry sleeps (up to ~23 s on a 503) are made instant."""
+
+
 def weights_bytes(make_zoo, seed=0) -> bytes:
     zoo = make_zoo(("toy", toy_plugin))
     torch.manual_seed(seed)
@@ -32,13 +37,25 @@ def weights_bytes(make_zoo, seed=0) -> bytes:
     return buf.getvalue()
 
 
-def remote_entry(folder: Path, data: bytes, *, revision="main", restricted=False, name="toy-remote"):
+def remote_entry(
+    folder: Path, data: bytes, *, revision="main", restricted=False, name="toy-remote"
+):
     entry = folder / name
     entry.mkdir(parents=True, exist_ok=True)
-    spec = dict(TOY, name=name, license="NVIDIA Source Code License-NC" if restricted else "mit",
-                license_restricted=restricted,
-                weights=[{"file": "model.safetensors", "repo": REPO, "revision": revision,
-                          "sha256": hashlib.sha256(data).hexdigest()}])
+    spec = dict(
+        TOY,
+        name=name,
+        license="NVIDIA Source Code License-NC" if restricted else "mit",
+        license_restricted=restricted,
+        weights=[
+            {
+                "file": "model.safetensors",
+                "repo": REPO,
+                "revision": revision,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        ],
+    )
     (entry / "genzoo.yaml").write_text(yaml.safe_dump(spec))
     (entry / "README.md").write_text(f"---\nlicense: mit\n---\n# {name}\n")
     return entry
@@ -52,8 +69,9 @@ def world(fake_hub, make_zoo, tmp_path):
     remote_entry(zoo_dir, data)
 
     def zoo(**settings):
-        return make_zoo(("toy", toy_plugin), paths=[zoo_dir], hub_endpoint=fake_hub.endpoint,
-                        **settings)
+        return make_zoo(
+            ("toy", toy_plugin), paths=[zoo_dir], hub_endpoint=fake_hub.endpoint, **settings
+        )
 
     return zoo, data, commit, zoo_dir
 
@@ -68,8 +86,12 @@ def test_pull_installs_a_complete_entry_and_second_pull_downloads_nothing(world,
     res = hub.pull(z, "toy-remote", progress=False)
     assert res.downloaded and res.commit == commit
     folder = z.settings.store_dir / "toy-remote"
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "genzoo.yaml",
-                                                        "model.safetensors", "pulled.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "genzoo.yaml",
+        "model.safetensors",
+        "pulled.json",
+    ]
     assert z.entry("toy-remote").is_local
     x = z.load("toy-remote").sample(2, seed=0)
     assert x.shape == (2, 1, 8, 8)
@@ -108,7 +130,7 @@ def test_offline_uncached_fails_at_once(world):
     ],
 )
 def test_not_found_messages(world, repo, file, revision, message, tmp_path):
-    zoo, data, _, zoo_dir = world
+    zoo, _data, _, zoo_dir = world
     spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
     spec["weights"][0].update(repo=repo, file=file, revision=revision)
     (zoo_dir / "toy-remote" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
@@ -148,7 +170,7 @@ def test_same_size_corruption_is_caught_by_sha256(world, fake_hub):
 
 
 def test_truncated_cached_file_is_refused_then_redownloaded(world, fake_hub):
-    zoo, data, *_ = world
+    zoo, _data, *_ = world
     z = zoo()
     hub.pull(z, "toy-remote", progress=False)
     blobs = list((z.settings.cache_dir / "hub").rglob("blobs/*"))
@@ -166,8 +188,14 @@ def test_restricted_licence_needs_acceptance(world, fake_hub):
         hub.pull(zoo(), "toy-remote", progress=False, interactive=False)
     assert len(fake_hub.requests) == n  # nothing was downloaded before acceptance
     assert hub.pull(zoo(), "toy-remote", progress=False, accept_license=True).downloaded
-    assert hub.pull(zoo(), "toy-remote", progress=False, force=True, interactive=True,
-                    ask=lambda text: "NVIDIA" in text).downloaded
+    assert hub.pull(
+        zoo(),
+        "toy-remote",
+        progress=False,
+        force=True,
+        interactive=True,
+        ask=lambda text: "NVIDIA" in text,
+    ).downloaded
 
 
 def test_verify_detects_tampering(world):
@@ -184,7 +212,7 @@ def test_verify_detects_tampering(world):
 
 
 def test_push_then_pull_round_trip(world, fake_hub, tmp_path):
-    zoo, data, _, zoo_dir = world
+    zoo, _data, _, zoo_dir = world
     z = zoo()
     hub.pull(z, "toy-remote", progress=False)
     (z.settings.store_dir / "toy-remote" / "evil.pkl").write_bytes(b"x")
@@ -198,8 +226,13 @@ def test_push_then_pull_round_trip(world, fake_hub, tmp_path):
     pushed = files["model.safetensors"]
     spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
     spec.update(name="toy-copy")
-    spec["weights"] = [{"file": "model.safetensors", "repo": "me/toy-copy",
-                        "sha256": hashlib.sha256(pushed).hexdigest()}]
+    spec["weights"] = [
+        {
+            "file": "model.safetensors",
+            "repo": "me/toy-copy",
+            "sha256": hashlib.sha256(pushed).hexdigest(),
+        }
+    ]
     (zoo_dir / "toy-copy").mkdir()
     (zoo_dir / "toy-copy" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
     z2 = zoo()
@@ -238,7 +271,7 @@ def test_concurrent_pulls_from_two_processes(world, fake_hub):
 
 
 def test_weights_that_do_not_fit_the_spec_are_refused(world, fake_hub, make_zoo):
-    zoo, data, _, zoo_dir = world
+    zoo, _data, _, zoo_dir = world
     import copy
 
     other = copy.deepcopy(TOY)
@@ -252,5 +285,5 @@ def test_weights_that_do_not_fit_the_spec_are_refused(world, fake_hub, make_zoo)
     spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
     spec["weights"][0].update(repo="genzoo-test/bad", sha256=hashlib.sha256(bad).hexdigest())
     (zoo_dir / "toy-remote" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
-    with pytest.raises(WeightsError, match="G.0.weight"):
+    with pytest.raises(WeightsError, match=r"G\.0\.weight"):
         hub.pull(zoo(), "toy-remote", progress=False)
