@@ -34,6 +34,7 @@ COMMANDS = {
     "reconstruct": "genzoo.cli.autoencode:reconstruct_cmd",
     "denoise": "genzoo.cli.autoencode:denoise_cmd",
     "anomaly": "genzoo.cli.autoencode:anomaly_cmd",
+    "arithmetic": "genzoo.cli.autoencode:arithmetic_cmd",
     "edit": "genzoo.cli.latent:edit_cmd",
     "project": "genzoo.cli.latent:project_cmd",
     "pull": "genzoo.cli.hub:pull_cmd",

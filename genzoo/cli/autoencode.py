@@ -185,3 +185,31 @@ def anomaly_cmd(
     scores = anomaly.anomaly_scores(model, _load_images(model, images))
     for p, s in zip(images, scores.tolist(), strict=True):
         click.echo(f"{'ANOMALY' if s > t else 'normal '}  {s:.5f}  {p}")
+
+
+@click.command("arithmetic")
+@click.argument("name")
+@click.argument("a", type=click.Path(exists=True, dir_okay=False))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False))
+@click.argument("c", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--out", default="arithmetic.png", show_default=True)
+def arithmetic_cmd(name: str, a: str, b: str, c: str, out: str) -> None:
+    """Latent arithmetic: decode(encode(A) − encode(B) + encode(C)); shows A, B, C and the result.
+
+    \b
+    Example:
+      genzoo arithmetic vae-mnist thick_seven.png thin_seven.png thin_one.png -o thick_one.png
+    """
+    import torch
+
+    from genzoo import latent
+    from genzoo.imaging import save_grid
+
+    model = get_zoo().load(name)
+    _need(model, "encode")
+    x = _load_images(model, (a, b, c))
+    with torch.no_grad():
+        z = model.encode(x)
+        r = model.decode(latent.arithmetic(z[0:1], z[1:2], z[2:3]))
+    save_grid(torch.cat([x, r]), out, nrow=4)
+    click.echo(f"wrote {out}")

@@ -77,9 +77,15 @@ def sample_cmd(
         click.echo(f"wrote {npy} {tuple(x.shape)} float32 in [-1, 1]")
 
 
-@click.command("interpolate")
+@click.command("interpolate", context_settings={"allow_extra_args": True})
 @click.argument("name")
-@click.option("--seeds", type=int, multiple=True, required=True, help="Endpoint seeds (2 or more).")
+@click.option("--seeds", type=int, multiple=True, help="Endpoint seeds: --seeds 1 2 [3 ...].")
+@click.option(
+    "--images",
+    type=click.Path(exists=True, dir_okay=False),
+    multiple=True,
+    help="Endpoint images, encoded by the model's encoder: --images a.png b.png.",
+)
 @click.option("--steps", default=8, show_default=True, help="Frames per segment.")
 @click.option("--slerp", is_flag=True, help="Spherical instead of linear interpolation.")
 @click.option("--label", type=int, help="Class label for conditional models.")
@@ -92,21 +98,25 @@ def sample_cmd(
     show_default=True,
     help="A .png strip or a .gif animation.",
 )
+@click.pass_context
 def interpolate_cmd(
+    ctx: click.Context,
     name: str,
     seeds: tuple[int, ...],
+    images: tuple[str, ...],
     steps: int,
     slerp: bool,
     label: int | None,
     fps: float,
     out: str,
 ) -> None:
-    """Interpolate between the latents of two or more seeds.
+    """Interpolate between the latents of two or more seeds, or of encoded images.
 
     \b
     Examples:
       genzoo interpolate dcgan-mnist --seeds 1 2 --steps 8 -o strip.png
       genzoo interpolate dcgan-mnist --seeds 1 2 3 --slerp -o morph.gif
+      genzoo interpolate vae-mnist --images zero.png nine.png -o zero-to-nine.png
     """
     import torch
 
@@ -114,16 +124,39 @@ def interpolate_cmd(
     from genzoo.errors import CapabilityError
     from genzoo.imaging import save_animation, save_grid
 
-    if len(seeds) < 2:
-        raise CapabilityError("--seeds needs at least two seeds, e.g. --seeds 1 2")
+    # `--seeds 1 2 3`: click hands the values after the first to us as extra arguments
+    extra = list(ctx.args)
+    if extra and seeds:
+        try:
+            seeds = (*seeds, *(int(a) for a in extra))
+        except ValueError:
+            raise click.BadParameter(f"not seeds: {extra}", param_hint="--seeds") from None
+    elif extra and images:
+        missing = [a for a in extra if not Path(a).is_file()]
+        if missing:
+            raise click.BadParameter(f"no such image file: {missing[0]}", param_hint="--images")
+        images = (*images, *extra)
+    elif extra:
+        raise click.UsageError(f"unexpected arguments {extra}")
     model = _load(name)
-    zs = torch.cat([model.sample_latent(1, torch.Generator().manual_seed(s)) for s in seeds])
+    if images:
+        if "encode" not in model.capabilities:
+            raise CapabilityError(f"{name} has no encoder: use --seeds")
+        if len(images) < 2:
+            raise CapabilityError("--images needs at least two images")
+        from genzoo.images import read_images
+
+        with torch.no_grad():
+            zs = model.encode(read_images(list(images), model.image_shape).to(model.device)).cpu()
+    else:
+        if len(seeds) < 2:
+            raise CapabilityError("--seeds needs at least two seeds, e.g. --seeds 1 2")
+        zs = torch.cat([model.sample_latent(1, torch.Generator().manual_seed(s)) for s in seeds])
     z = latent.path(zs, steps, spherical=slerp)
     labels = model.make_labels(len(z), label)
     with torch.no_grad():
-        x = model.decode(
-            z.to(model.device), labels=None if labels is None else labels.to(model.device)
-        )
+        y = None if labels is None else labels.to(model.device)
+        x = model.decode(z.to(model.device), labels=y)
     if Path(out).suffix.lower() == ".gif":
         save_animation(x.cpu(), out, fps=fps)
     else:
