@@ -95,8 +95,9 @@ class Family:
 class Loss:
     """A loss function (pure tensor function; see ``genzoo_plugins.losses`` for the signatures).
 
-    ``kind`` groups losses: ``adversarial`` (takes real and fake logits, returns (d_loss, g_loss)),
-    ``penalty`` (discriminator regulariser), ``reconstruction``, ``regularizer``.
+    ``kind`` groups losses: ``adversarial`` (``fn(real_logits, fake_logits, *,
+    for_generator=False)`` returns D's loss, or G's with ``for_generator=True``), ``penalty``
+    (a discriminator regulariser), ``reconstruction``, ``regularizer``.
     """
 
     name: str

@@ -1,4 +1,4 @@
-"""Shared test set-up: no network, no user config, CPU threads bounded."""
+"""Shared test set-up: no network, no user config file, the fake Hub fixtures."""
 
 from __future__ import annotations
 

@@ -1,11 +1,17 @@
 """genzoo plugin: the GAN families (gan, dcgan), adversarial losses and penalties, and the
-PyTorch-examples DCGAN converter. Imports no torch."""
+PyTorch-examples DCGAN converter. Imports no torch.
+
+Registered names: families ``gan`` and ``dcgan``; adversarial losses ``minimax``,
+``non_saturating``, ``wasserstein``, ``hinge``, ``least_squares``; penalties
+``gradient_penalty``, ``r1``, ``drift``; converter ``pytorch-dcgan``. Weight clipping is the
+training option ``clip_weights`` (see :mod:`genzoo_plugins.gan.model`).
+"""
 
 from __future__ import annotations
 
 from genzoo.plugins import hookimpl
 from genzoo.registry import Converter, Family, Loss
-from genzoo_plugins.gan.spec import DCGANArch, GANArch, GANTraining, check_dcgan
+from genzoo_plugins.gan.spec import DCGANArch, GANArch, GANTraining, check_dcgan, check_gan
 
 TASKS = ("unconditional", "conditional")
 ROLES = ("adversarial", "penalty")
@@ -22,6 +28,7 @@ def genzoo_register_families(register):  # type: ignore[no-untyped-def]
             tasks=TASKS,
             loss_roles=ROLES,
             training_options=GANTraining,
+            check=check_gan,
         )
     )
     register(
@@ -44,9 +51,9 @@ _LOSSES = [
     ("wasserstein", "adversarial", "WGAN: critic maximises D(x) − D(G(z))"),
     ("hinge", "adversarial", "hinge: D minimises relu(1 − D(x)) + relu(1 + D(G(z)))"),
     ("least_squares", "adversarial", "LSGAN: (D(x) − 1)² + D(G(z))²"),
-    ("gradient_penalty", "penalty", "WGAN-GP: (‖∇D(x̂)‖ − 1)² at interpolates x̂"),
-    ("r1", "penalty", "R1: ½‖∇D(x)‖² on real data (Mescheder et al. 2018)"),
-    ("drift", "penalty", "ProGAN drift: E[D(x)²]"),
+    ("gradient_penalty", "penalty", "WGAN-GP: E(‖∇D(x̂)‖ − 1)² at interpolates x̂, weight λ"),
+    ("r1", "penalty", "R1: ½ E‖∇D(x)‖² on real data, weight γ (Mescheder et al. 2018)"),
+    ("drift", "penalty", "ProGAN drift: E[D(x)²], weight ε (Karras et al. 2018)"),
 ]
 
 

@@ -1,10 +1,23 @@
 """Adversarial losses and discriminator penalties: pure tensor functions of logits.
 
-Adversarial losses have the signature ``loss(real, fake, *, for_generator=False)``: with
-``for_generator=False`` they return the discriminator's loss from the logits of real and fake
-samples; with ``for_generator=True`` the generator's loss from the fake logits (``real`` is
-ignored and may be None). Penalties take the critic and data and return a scalar; the trainer
-multiplies by the spec's weight.
+Adversarial losses (registry kind ``adversarial``) have one signature for both players::
+
+    loss(real_logits, fake_logits, *, for_generator=False) -> scalar
+
+* ``for_generator=False``: the discriminator's loss from D's logits on real and fake samples
+  (any shape, e.g. N×1);
+* ``for_generator=True``: the generator's loss from the fake logits; ``real_logits`` is ignored
+  and may be None (non-relativistic losses need no real data in the G step).
+
+Logits are pre-sigmoid scores; σ is the logistic function and log σ(t) = −softplus(−t),
+log(1 − σ(t)) = −softplus(t), which are computed without overflow.
+
+Penalties (kind ``penalty``) return the unweighted term; the family multiplies by the
+``LossRef`` weight (λ, γ or ε):
+
+* ``gradient_penalty(critic, real, fake, eps)``: critic is ``x -> logits``, eps N×1×… in [0, 1];
+* ``r1(real_logits, real)``: ``real`` must require grad and ``real_logits = D(real)``;
+* ``drift(real_logits)``.
 """
 
 from __future__ import annotations
