@@ -120,3 +120,13 @@ def test_codec_round_trip():
     back = codec.decode(x)
     np.testing.assert_allclose(back["a"], [1.0, 3.0])
     assert list(back["y"]) == ["no", "yes"]
+
+
+def test_parquet_round_trip(tmp_path):
+    t = tables()["p"]
+    path = tmp_path / "p.parquet"
+    write_table(t, path)
+    back = read_table(path)
+    assert sorted(back) == sorted(t)
+    np.testing.assert_allclose(back["a"], t["a"])
+    assert list(back["y"]) == list(t["y"])
