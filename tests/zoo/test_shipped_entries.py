@@ -15,7 +15,18 @@ from genzoo_plugins.extractors.digits import prepare
 ZOO = Path(genzoo_zoo.__file__).parent
 ENTRIES = sorted(p.parent.name for p in ZOO.glob("*/genzoo.yaml"))
 # entries whose weights ship in the repository
-SHIPPED = ["cgan-mnist", "dcgan-mnist", "gan-mnist", "radialgan-breast-cancer"]
+SHIPPED = [
+    "ae-anomaly-mnist",
+    "ae-mnist",
+    "cgan-mnist",
+    "conv-ae-mnist",
+    "dae-mnist",
+    "dcgan-mnist",
+    "gan-mnist",
+    "radialgan-breast-cancer",
+    "vae-mnist",
+    "wgan-gp-mnist",
+]
 DIGIT_GANS = ["dcgan-mnist", "gan-mnist"]
 
 
