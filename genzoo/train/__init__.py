@@ -103,13 +103,18 @@ def export_entry(
     )
     if spec.data.kind == "image":
         save_grid(model.sample(64, seed=0), folder / "samples.png", nrow=8)
-    command = command or " ".join(shlex.quote(a) for a in ["genzoo", *sys.argv[1:]])
+    # the command that repeats the run; --resume only continued it, so it is not part of it
+    command = command or " ".join(
+        shlex.quote(a) for a in ["genzoo", *sys.argv[1:]] if a != "--resume"
+    )
     data = trainer.data
     train_text = (
         f"Trained by genzoo on {data.info.get('source', data.info.get('name'))} "
         f"({len(data)} samples) for {result.steps} steps of batch {trainer.recipe.batch_size} "
         f"in {_duration(result.seconds)} ({result.images_per_second:.0f} images/s) on "
-        f"{trainer.device.type.upper()}, {time.strftime('%Y-%m-%d')}.\n\n```bash\n{command}\n```"
+        f"{trainer.device.type.upper()}, {time.strftime('%Y-%m-%d')}"
+        + (f", in {result.sessions} sessions (--resume)" if result.sessions > 1 else "")
+        + f".\n\n```bash\n{command}\n```"
     )
     last = ", ".join(f"{k} {v:.4g}" for k, v in result.last_metrics.items())
     sections = {"Training": train_text + (f"\n\nLast losses: {last}." if last else "")}
@@ -130,6 +135,7 @@ def export_entry(
                 "steps": result.steps,
                 "seconds": result.seconds,
                 "images_per_s": result.images_per_second,
+                "sessions": result.sessions,
                 "command": command,
                 "metrics": metrics or {},
             },

@@ -142,6 +142,9 @@ class TrainResult:
     images_per_second: float
     last_metrics: dict[str, float]
     out_dir: Path
+    sessions: int = 1
+    """How many runs (the first plus each ``--resume``) the training took; ``seconds`` and
+    ``images_per_second`` cover all of them, as recorded in the checkpoint."""
 
 
 class Trainer:
@@ -216,6 +219,11 @@ class Trainer:
             self.ema[name] = copy.deepcopy(nets[name]).eval().requires_grad_(False)
         self.stream = DataStream(data, self.recipe.batch_size, self.recipe.seed)
         self.step = 0
+        self._t0: float | None = None
+        self._session_images = 0
+        self._seconds_before = 0.0
+        self._images_before = 0
+        self._sessions = 1
         self._step_batch: int | None = None
         self.sample_z = model.sample_latent(
             64 if model.spec.data.kind == "image" else 16, torch.Generator().manual_seed(12345)
@@ -240,7 +248,14 @@ class Trainer:
             model=self.model,
             ema=self.ema,
             optimizers=self.optimizers,
-            state={"step": self.step, "data": self.stream.state(), "total_steps": self.total_steps},
+            state={
+                "step": self.step,
+                "data": self.stream.state(),
+                "total_steps": self.total_steps,
+                "seconds": self._seconds_before + self._session_seconds(),
+                "images": self._images_before + self._session_images,
+                "sessions": self._sessions,
+            },
             rng={
                 "torch": torch.get_rng_state(),
                 "trainer": self.ctx.generator.get_state(),
@@ -256,6 +271,10 @@ class Trainer:
         )
         self.step = int(state["step"])
         self.stream.restore(state["data"])
+        # wall time and images of the earlier sessions, so the card reports the whole run
+        self._seconds_before = float(state.get("seconds", 0.0))
+        self._images_before = int(state.get("images", 0))
+        self._sessions = int(state.get("sessions", 1)) + 1
         torch.set_rng_state(rng["torch"])
         self.ctx.generator.set_state(rng["trainer"])
         log.info("resumed from %s at step %d", self.checkpoint_path, self.step)
@@ -345,8 +364,8 @@ class Trainer:
             bar = tqdm(
                 total=self.total_steps, initial=self.step, desc=self.model.spec.name, unit="step"
             )
-        t0 = time.perf_counter()
-        images = 0
+        t0 = self._t0 = time.perf_counter()
+        images = self._session_images = 0
         logs: dict[str, float] = {}
         metrics_file = self.out / "metrics.jsonl"
         while self.step < end:
@@ -365,6 +384,7 @@ class Trainer:
                     * phase.repeat
                     * (phase.needs_batch)
                 )
+                self._session_images = images
             self._update_ema()
             self.step += 1
             elapsed = time.perf_counter() - t0
@@ -385,8 +405,14 @@ class Trainer:
         if bar is not None:
             bar.close()
         self.dist.barrier()
-        seconds = time.perf_counter() - t0
-        return TrainResult(self.step, seconds, images / max(seconds, 1e-9), logs, self.out)
+        seconds = self._seconds_before + (time.perf_counter() - t0)
+        images += self._images_before
+        return TrainResult(
+            self.step, seconds, images / max(seconds, 1e-9), logs, self.out, self._sessions
+        )
+
+    def _session_seconds(self) -> float:
+        return time.perf_counter() - self._t0 if self._t0 is not None else 0.0
 
     def write_samples(self) -> Path | None:
         """A grid from fixed latents of the current (EMA) model."""

@@ -50,8 +50,13 @@ def test_resume_is_bit_exact(make_zoo, tmp_path):
     first.run(stop_after=3)
     assert (tmp_path / "b" / "checkpoint.safetensors").is_file()
     second = fresh(zoo, tmp_path / "b")
-    second.run(resume=True)
+    result = second.run(resume=True)
     assert second.step == 6
+    # the result covers the whole run: both sessions, all images, not just the last stretch
+    assert result.sessions == 2
+    whole = straight.run()  # already finished: a no-op session
+    assert whole.sessions == 1
+    assert result.images_per_second * result.seconds == pytest.approx(6 * straight.recipe.batch_size)
     assert_same(state(straight), state(second))
     lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [1, 2, 3, 4, 5, 6]
