@@ -17,7 +17,7 @@ from genzoo.cli import get_zoo
     "--metrics",
     default="fd,kid,pr",
     show_default=True,
-    help="Comma list of fd, kid, pr, class_consistency, recon, likelihood.",
+    help="Comma list of fd, kid, pr, class_consistency, recon, likelihood, compression.",
 )
 @click.option("-n", "--num", default=10000, show_default=True, help="Generated samples.")
 @click.option("--extractor", default="digits", show_default=True, help="Feature extractor.")
@@ -42,6 +42,7 @@ def eval_cmd(
       genzoo eval dcgan-mnist -n 10000 -o dcgan-eval.json
       genzoo eval cgan-mnist --metrics fd,class_consistency
       genzoo eval vae-mnist --metrics recon,likelihood --data-option split=test
+      genzoo eval ae-mnist --metrics recon,compression --data-option split=test
     """
     from genzoo.cli.train import _parse_options
     from genzoo.metrics.evaluate import evaluate
@@ -76,11 +77,18 @@ def eval_cmd(
         cmd = " ".join(shlex.quote(a) for a in ["genzoo", *sys.argv[1:]])
         rows = "\n".join(f"| {k} | {v} |" for k, v in res.items() if k != "protocol")
         p = res["protocol"]
+        ref = p["reference"]
+        opts = ", ".join(f"{k}={v}" for k, v in ref["options"].items())
+        protocol = f"Reference data: {ref['source']}" + (f" ({opts})" if opts else "")
+        protocol += f", {ref['n']} images; seed {p['seed']}"
+        if p["samples"]:
+            protocol += (
+                f"; {p['samples']} samples; feature extractor {p['extractor']} "
+                f"(sha256 {str(p['extractor_sha256'])[:12]}…)"
+            )
         body = (
             f"| metric | value |\n|---|---|\n{rows}\n\n"
-            f"Reference data: {p['reference']}; samples: {p['samples']}; seed {p['seed']}; "
-            f"feature extractor: {p['extractor']} (sha256 {str(p['extractor_sha256'])[:12]}…); "
-            f"{p['seconds']} s.\n\n```bash\n{cmd}\n```"
+            f"{protocol}; {p['seconds']} s on this machine's CPU.\n\n```bash\n{cmd}\n```"
         )
         text = set_section(entry.card(), "Evaluation", body)
         metrics_fm = {k: v for k, v in res.items() if k != "protocol"}

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from genzoo.model import GenerativeModel
     from genzoo.zoo import Zoo
 
-IMAGE_METRICS = ("fd", "kid", "pr", "class_consistency", "recon", "likelihood")
+IMAGE_METRICS = ("fd", "kid", "pr", "class_consistency", "recon", "likelihood", "compression")
 
 
 def evaluate(
@@ -50,6 +50,10 @@ def evaluate(
             ]
         # per pixel on the [0, 1] scale, the usual MNIST convention
         out["recon_mse_per_pixel"] = float(torch.cat(errs).mean())
+    if "compression" in metrics:
+        from genzoo.metrics.compression import compression_report
+
+        out.update({f"compression_{k}": v for k, v in compression_report(model, real.x).items()})
     if "likelihood" in metrics:
         if not hasattr(model, "likelihood_metrics"):
             raise CapabilityError(f"{model.spec.family} models have no likelihood")

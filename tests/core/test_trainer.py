@@ -56,7 +56,9 @@ def test_resume_is_bit_exact(make_zoo, tmp_path):
     assert result.sessions == 2
     whole = straight.run()  # already finished: a no-op session
     assert whole.sessions == 1
-    assert result.images_per_second * result.seconds == pytest.approx(6 * straight.recipe.batch_size)
+    assert result.images_per_second * result.seconds == pytest.approx(
+        6 * straight.recipe.batch_size
+    )
     assert_same(state(straight), state(second))
     lines = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [1, 2, 3, 4, 5, 6]
