@@ -1,4 +1,4 @@
-"""The genzoo desktop app: zoo browser, sample grid, interpolation.
+"""The genzoo desktop app: zoo browser, sample grid, interpolation, latent editing.
 
 Widgets only build immutable requests (:mod:`genzoo_gui.render`) and show results; model work
 runs in worker threads (:mod:`genzoo_gui.workers`), the newest request wins, sliders are
@@ -37,11 +37,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genzoo_gui.render import InterpolateRequest, ModelCache, Result, SampleRequest
+from genzoo_gui.render import EditRequest, InterpolateRequest, ModelCache, Result, SampleRequest
 from genzoo_gui.state import AppState
 from genzoo_gui.workers import Renderer
 
 DEBOUNCE_MS = 30
+EDIT_SLIDERS = 5  # directions shown as sliders
+EDIT_RANGE = 30  # slider units; strength = units / 10, so −3 … 3
 
 
 def to_pixmap(arr: np.ndarray, size: int) -> QPixmap:
@@ -96,6 +98,8 @@ class MainWindow(QMainWindow):
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
+        self.edit_debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.edit_debounce.timeout.connect(self.request_edit)
         left = QWidget()
         lv = QVBoxLayout(left)
         self.search = QLineEdit(placeholderText="Search the zoo (Ctrl+F)")
@@ -110,6 +114,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._sample_tab(), "Sample")
         self.tabs.addTab(self._interp_tab(), "Interpolate")
+        self.tabs.addTab(self._edit_tab(), "Edit")
+        self.tabs.currentChanged.connect(self._tab_changed)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -189,6 +195,45 @@ class MainWindow(QMainWindow):
         h.addLayout(form)
         return w
 
+    def _edit_tab(self) -> QWidget:
+        w = QWidget()
+        h = QHBoxLayout(w)
+        self.ecanvas = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, minimumSize=QSize(512, 256))
+        self.ecanvas.setToolTip("left: the seed's sample; right: after the edit")
+        h.addWidget(self.ecanvas, 1)
+        form = QFormLayout()
+        self.eseed = QSpinBox(maximum=2**31 - 1, value=self.state.seed)
+        self.eseed.valueChanged.connect(self.edit_debounce.start)
+        self.method = QComboBox()
+        self.method.addItems(["pca", "sefa", "boundary"])
+        self.method.setToolTip(
+            "pca: main axes of variation (GANSpace); sefa: closed-form factorisation of the "
+            "first layer; boundary: toward a digit class (the digit classifier's boundaries). "
+            "Computed here when the entry has none stored."
+        )
+        self.method.currentIndexChanged.connect(self.reset_edit)
+        form.addRow("seed", self.eseed)
+        form.addRow("directions", self.method)
+        self.sliders: list[QSlider] = []
+        self.slider_names: list[QLabel] = []
+        for _ in range(EDIT_SLIDERS):
+            name = QLabel("–")
+            sl = QSlider(Qt.Orientation.Horizontal, minimum=-EDIT_RANGE, maximum=EDIT_RANGE)
+            sl.valueChanged.connect(self.edit_debounce.start)
+            self.sliders.append(sl)
+            self.slider_names.append(name)
+            form.addRow(name, sl)
+        reset = QPushButton("Reset")
+        reset.clicked.connect(self.reset_edit)
+        undo = QPushButton("Undo (Ctrl+Z)")
+        undo.clicked.connect(self.undo_edit)
+        QShortcut(QKeySequence("Ctrl+Z"), w, activated=self.undo_edit)
+        self.edit_history: list[tuple[int, ...]] = []
+        form.addRow(reset)
+        form.addRow(undo)
+        h.addLayout(form)
+        return w
+
     # -- zoo -----------------------------------------------------------------------------------
     def _fill_zoo(self) -> None:
         text = self.search.text().lower() if hasattr(self, "search") else ""
@@ -233,7 +278,10 @@ class MainWindow(QMainWindow):
         if not entry.is_local:
             self.status.showMessage(f"{name} is remote: genzoo pull {name}")
             return
-        self.request_samples()
+        if self.tabs.tabText(self.tabs.currentIndex()) == "Edit":
+            self.reset_edit()
+        else:
+            self.request_samples()
 
     # -- sample view ---------------------------------------------------------------------------
     def _schedule(self) -> None:
@@ -308,9 +356,59 @@ class MainWindow(QMainWindow):
                 Image.fromarray(np.concatenate(self.frames, axis=1).squeeze()).save(path)
             self.status.showMessage(f"exported {path}")
 
+    # -- latent editing ------------------------------------------------------------------------
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.tabText(index) == "Edit":
+            self.request_edit()
+
+    def edit_request(self) -> EditRequest | None:
+        if not self.state.entry:
+            return None
+        label = self.label.currentIndex() if self.label.isEnabled() and self.label.count() else None
+        strengths = tuple(sl.value() / 10 for sl in self.sliders)
+        return EditRequest(
+            self.state.entry, self.eseed.value(), label, self.method.currentText(), strengths
+        )
+
+    def request_edit(self) -> None:
+        req = self.edit_request()
+        if req is None:
+            return
+        values = tuple(sl.value() for sl in self.sliders)
+        if not self.edit_history or self.edit_history[-1] != values:
+            self.edit_history.append(values)
+        self.mode = "edit"
+        if (req.entry, req.method) not in self.renderer.cache.known_directions():
+            self.status.showMessage(f"computing {req.method} directions of {req.entry}…")
+        self.renderer.submit(req)
+
+    def _set_sliders(self, values: tuple[int, ...]) -> None:
+        for sl, v in zip(self.sliders, values, strict=True):
+            sl.blockSignals(True)
+            sl.setValue(v)
+            sl.blockSignals(False)
+
+    def reset_edit(self) -> None:
+        self._set_sliders((0,) * EDIT_SLIDERS)
+        self.edit_history.clear()
+        self.request_edit()
+
+    def undo_edit(self) -> None:
+        if len(self.edit_history) < 2:
+            return
+        self.edit_history.pop()
+        self._set_sliders(self.edit_history.pop())
+        self.request_edit()
+
     # -- results -------------------------------------------------------------------------------
     def _show_result(self, result: Result) -> None:
-        if getattr(self, "mode", "sample") == "interpolate":
+        if getattr(self, "mode", "sample") == "edit":
+            self.edit_frame = result.frames[0]
+            self.ecanvas.setPixmap(to_pixmap(self.edit_frame, 512))
+            for i, name in enumerate(self.slider_names):
+                name.setText(result.names[i].split(" ")[0] if i < len(result.names) else "–")
+                self.sliders[i].setEnabled(i < len(result.names))
+        elif getattr(self, "mode", "sample") == "interpolate":
             self.frames = result.frames
             self.scrub.setMaximum(len(self.frames) - 1)
             self.scrub.setValue(0)

@@ -37,7 +37,7 @@ def window(qtbot, tmp_path):
     return win
 
 
-def wait_for_frame(qtbot, win, label=None):
+def wait_for_frame(qtbot, win, label=None, timeout=10000):
     label = label or win.canvas
     before = label.pixmap().cacheKey() if label.pixmap() else None
     qtbot.waitUntil(
@@ -46,7 +46,7 @@ def wait_for_frame(qtbot, win, label=None):
             and not label.pixmap().isNull()
             and label.pixmap().cacheKey() != before
         ),
-        timeout=10000,
+        timeout=timeout,
     )
 
 
@@ -137,3 +137,63 @@ def test_state_is_remembered(qtbot, tmp_path):
     again = MainWindow(zoo=zoo, state_file=tmp_path / "state.json")
     qtbot.addWidget(again)
     assert again.state.entry == "dcgan-mnist" and again.seed.value() == 42
+
+
+def test_latent_editing_with_sliders_reset_and_undo(qtbot, window, shots):
+    window.select("dcgan-mnist")
+    wait_for_frame(qtbot, window)
+    window.tabs.setCurrentIndex(2)  # Edit: directions are computed in a worker when missing
+    assert "directions" in window.status.currentMessage()
+    wait_for_frame(qtbot, window, window.ecanvas, timeout=60000)
+    qtbot.waitUntil(lambda: window.slider_names[0].text().startswith("pca:0"), timeout=10000)
+
+    def tiles():  # the frame shown: [pad | seed's sample | pad | edited | pad], 32 px each
+        f = window.edit_frame
+        return f[2:34, 2:34], f[2:34, 36:68]
+
+    before, after = tiles()
+    assert (before == after).all()  # no edit yet
+    window.sliders[0].setValue(25)
+    wait_for_frame(qtbot, window, window.ecanvas)
+    before, after = tiles()
+    assert (before != after).any()
+    window.grab().save(str(shots / "edit.png"))
+    window.sliders[1].setValue(-10)
+    wait_for_frame(qtbot, window, window.ecanvas)
+    window.undo_edit()
+    assert [s.value() for s in window.sliders[:2]] == [25, 0]
+    window.reset_edit()
+    assert all(s.value() == 0 for s in window.sliders)
+    window.method.setCurrentText("sefa")  # closed form from G's first layer
+    qtbot.waitUntil(lambda: window.slider_names[0].text().startswith("sefa:0"), timeout=30000)
+    window.select("ae-mnist")  # a plain autoencoder has no first projection to factorise
+    qtbot.waitUntil(lambda: "SeFa" in window.status.currentMessage(), timeout=30000)
+    assert window.isVisible()
+
+
+def test_boundary_edit_moves_toward_the_class(tmp_path):
+    """Qt-free: the edit the app shows pushes the digit classifier toward the chosen class."""
+    import torch
+
+    zoo = Zoo(settings=Settings(store_dir=tmp_path / "store", cache_dir=tmp_path / "cache"))
+    cache = render_mod.ModelCache(zoo)
+    model = zoo.load("dcgan-mnist")
+    clf = zoo.registries.extractors.get("digits").function()()
+    dirs, names = cache.directions("dcgan-mnist", "boundary")
+    c = names.index("boundary:7")
+    gains = []
+    for seed in range(8):
+        z0 = model.sample_latent(1, torch.Generator().manual_seed(seed))
+        strengths = tuple(3.0 if i == c else 0.0 for i in range(c + 1))
+        req = render_mod.EditRequest("dcgan-mnist", seed, None, "boundary", strengths)
+        res = render_mod.render(req, cache)
+        assert res.names[c] == "boundary:7" and res.frames[0].shape[1] > res.frames[0].shape[0]
+        with torch.no_grad():
+            x = model.decode(torch.cat([z0, z0 + 3.0 * dirs[c].view_as(z0)]))
+            p = clf.probabilities(x)[:, 7] if hasattr(clf, "probabilities") else None
+        if p is None:
+            pred = clf.classify(x)
+            gains.append(int(pred[1] == 7) - int(pred[0] == 7))
+        else:
+            gains.append(float(p[1] - p[0]))
+    assert sum(gains) > 0
