@@ -25,7 +25,7 @@ def convert_cmd(
     \b
     Examples:
       genzoo convert --from pytorch-dcgan netG_epoch_24.pth --nz 100 --ngf 64 --nc 3 -o my-dcgan
-      genzoo convert --from nvidia-pickle network-snapshot.pkl -o my-stylegan2
+      genzoo convert --from pgan celebaHQ_256.pth -o celeba-progan
     """
     import yaml
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genzoo.errors import WeightsError
+from genzoo.errors import SpecError, WeightsError
 
 if TYPE_CHECKING:
     from genzoo.zoo import Zoo
@@ -38,7 +38,13 @@ def convert_to_entry(
     spec_dict, tensors = conv.function()(source, **options)
     out = Path(out)
     spec_dict = dict(spec_dict)
-    spec_dict["name"] = name or spec_dict.get("name") or out.name
+    # the zoo finds an entry by its folder, so the folder name is the entry name
+    if name and name != out.name:
+        raise SpecError(
+            f"entry name {name!r} differs from its folder {out.name!r}; "
+            f"write it to {out.parent / name} (-o) instead"
+        )
+    spec_dict["name"] = out.name
     spec_dict.setdefault("provenance", f"converted by genzoo ({converter}) from {source.name}")
     spec = zoo.resolve(spec_dict)
     model = zoo.build(spec)

@@ -1,9 +1,10 @@
-"""genzoo plugin: ProGAN (progressive growing) and StyleGAN (AdaIN) families. Imports no torch."""
+"""genzoo plugin: ProGAN (progressive growing) and StyleGAN (AdaIN) families, and the converter
+``pgan`` of pytorch_GAN_zoo's PGAN checkpoints. Imports no torch."""
 
 from __future__ import annotations
 
 from genzoo.plugins import hookimpl
-from genzoo.registry import Family
+from genzoo.registry import Converter, Family
 from genzoo_plugins.progan.spec import (
     GrowthSchedule,
     ProGANArch,
@@ -36,5 +37,18 @@ def genzoo_register_families(register):  # type: ignore[no-untyped-def]
             loss_roles=("adversarial", "penalty"),
             training_options=StyleGANTraining,
             check=check_stylegan,
+        )
+    )
+
+
+@hookimpl
+def genzoo_register_converters(register):  # type: ignore[no-untyped-def]
+    register(
+        Converter(
+            "pgan",
+            "genzoo_plugins.progan.convert_pgan:convert_pgan",
+            description="pytorch_GAN_zoo PGAN .pth (config + avgG/netG; weights_only with one "
+            "stand-in class), generator only",
+            suffixes=(".pth", ".pt"),
         )
     )

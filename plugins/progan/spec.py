@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, field_validator, model_validator
 
 from genzoo.spec.model import Strict
@@ -19,6 +21,13 @@ class ProGANArch(Strict):
         4096, description="Channels at resolution r are min(fmap_base / r, fmap_max).", ge=16
     )
     fmap_max: int = Field(256, description="Upper bound of channels per layer.", ge=8)
+    widths: list[Annotated[int, Field(ge=1)]] | None = Field(
+        None,
+        description="Explicit channels per resolution, one entry each from start_resolution up "
+        "to data.size (e.g. [512, 512, 256] for 4, 8, 16); overrides fmap_base/fmap_max. Used "
+        "by imported checkpoints whose widths follow no formula (pytorch_GAN_zoo's PGAN).",
+        exclude_if=lambda v: v is None,  # absent: canonical JSON and spec hash stay as before
+    )
     mbstd_group: int = Field(
         4, description="Minibatch-stddev group size in D's last block (0 disables).", ge=0
     )
@@ -35,6 +44,8 @@ class ProGANArch(Strict):
 
     def channels(self, res: int) -> int:
         """Feature maps at resolution ``res``."""
+        if self.widths is not None:
+            return self.widths[(res // self.start_resolution).bit_length() - 1]
         return max(8, min(self.fmap_base // res, self.fmap_max))
 
 
@@ -94,6 +105,14 @@ def check_schedule(spec) -> list[str]:  # type: ignore[no-untyped-def]
             )
         if stages[-1]["resolution"] > size:
             problems.append(f"training.options.stages: the last stage exceeds data.size ({size})")
+    widths = spec.arch.widths
+    if widths is not None and _pow2(size) and spec.arch.start_resolution <= size:
+        n = (size // spec.arch.start_resolution).bit_length()
+        if len(widths) != n:
+            problems.append(
+                f"arch.widths: needs one entry per resolution from {spec.arch.start_resolution} "
+                f"to {size} ({n} entries), got {len(widths)}"
+            )
     return problems
 
 

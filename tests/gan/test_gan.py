@@ -356,6 +356,10 @@ def test_converted_pytorch_dcgan_matches_the_original(make_zoo, tmp_path):
     z = torch.randn(4, 16)
     with torch.no_grad():
         torch.testing.assert_close(model.decode(z), ref(z.view(4, 16, 1, 1)), rtol=1e-5, atol=1e-6)
+    assert model.spec.name == "my-dcgan"  # the folder names the entry
+    with pytest.raises(SpecError, match="differs from its folder"):
+        convert_to_entry(zoo, "pytorch-dcgan", path, tmp_path / "x", name="y", nz=16, ngf=8, nc=3)
+    assert not (tmp_path / "x").exists()
 
 
 def test_converter_refuses_wrong_shapes_and_pickles(make_zoo, tmp_path):
