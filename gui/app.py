@@ -275,6 +275,14 @@ class MainWindow(QMainWindow):
             self.label.addItems([f"{i}: {n}" for i, n in enumerate(c.names)])
         self.label.setEnabled(self.label.count() > 0)
         self.label.blockSignals(False)
+        family = self.zoo.registries.families.get(entry.spec.family)
+        truncates = "truncate" in family.model_class().capabilities
+        self.psi.setEnabled(truncates)
+        self.psi.setToolTip(
+            "Truncation ψ: pull latents toward the average (1: off)"
+            if truncates
+            else f"{entry.spec.family} models have no truncation"
+        )
         if not entry.is_local:
             self.status.showMessage(f"{name} is remote: genzoo pull {name}")
             return
@@ -297,9 +305,8 @@ class MainWindow(QMainWindow):
         if not self.state.entry:
             return None
         label = self.label.currentIndex() if self.label.isEnabled() and self.label.count() else None
-        return SampleRequest(
-            self.state.entry, self.seed.value(), self.grid.value(), self.psi.value() / 100, label
-        )
+        psi = self.psi.value() / 100 if self.psi.isEnabled() else 1.0
+        return SampleRequest(self.state.entry, self.seed.value(), self.grid.value(), psi, label)
 
     def request_samples(self) -> None:
         req = self.sample_request()
@@ -415,7 +422,7 @@ class MainWindow(QMainWindow):
             self._show_frame(0)
         else:
             self.canvas.setPixmap(to_pixmap(result.frames[0], 512))
-        psi = self.psi.value() / 100
+        psi = self.psi.value() / 100 if self.psi.isEnabled() else 1.0
         self.status.showMessage(
             f"{self.state.entry}  seed {self.seed.value()}  ψ {psi:.2f}  {result.ms:.0f} ms  cpu"
         )

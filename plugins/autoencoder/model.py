@@ -231,7 +231,7 @@ class VAE(GenerativeModel):
     """VAE: q(z|x) = N(μ(x), σ²(x)), z = μ + σ ⊙ ε; loss = −log p(x|z) + β KL(q ‖ N(0, I))."""
 
     sampling_networks = ("E", "Dec")
-    capabilities = frozenset({"sample", "encode", "reconstruct", "denoise"})
+    capabilities = frozenset({"sample", "truncate", "encode", "reconstruct", "denoise"})
 
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)

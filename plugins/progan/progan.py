@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genzoo.errors import CapabilityError
 from genzoo.model import GenerativeModel
 from genzoo.nn.layers import (
     EqualConv2d,
@@ -167,7 +168,8 @@ class ProGAN(GenerativeModel):
     """Progressive GAN with a growth schedule; WGAN-GP plus drift as in the paper."""
 
     sampling_networks = ("G",)
-    capabilities = frozenset({"sample", "truncate", "grow"})
+    # no "truncate": G pixel-normalises z first, so scaling z toward 0 changes nothing
+    capabilities = frozenset({"sample", "grow"})
 
     def __init__(self, spec: Any) -> None:
         super().__init__(spec)
@@ -219,8 +221,11 @@ class ProGAN(GenerativeModel):
 
     # -- sampling ------------------------------------------------------------------------------
     def decode(self, z, *, labels=None, truncation=None):  # type: ignore[no-untyped-def]
-        if truncation is not None:
-            z = z * truncation
+        if truncation is not None and truncation != 1.0:
+            raise CapabilityError(
+                "progan normalises each latent to unit length (pixel norm) before its first "
+                "layer, so truncation has no effect; sample without it"
+            )
         x = self.G(z)
         return resize_to(x, self.spec.data.size).clamp(-1, 1)
 

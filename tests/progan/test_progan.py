@@ -113,3 +113,17 @@ def test_four_stages_grow_and_resume_mid_fade(make_zoo, tmp_path):
         assert torch.equal(v, second.model.state_dict()[k]), k
     x = straight.sampling_model().sample(4, seed=0)
     assert x.shape == (4, 1, 32, 32)
+
+
+def test_truncation_is_refused_because_pixel_norm_undoes_it(make_zoo):
+    """G normalises z to unit length first, so ψ·z would give the very same image: say so."""
+    from genzoo.errors import CapabilityError
+
+    m = make_zoo(("progan", progan), ("gan", gan)).build(SPEC).eval()
+    z = torch.randn(2, 16)
+    with torch.no_grad():
+        assert torch.allclose(m.G(z), m.G(0.5 * z), atol=1e-5)  # why: the scale is normalised away
+    assert "truncate" not in m.capabilities
+    with pytest.raises(CapabilityError, match="no effect"):
+        m.sample(2, seed=0, truncation=0.5)
+    assert m.sample(2, seed=0, truncation=1.0).shape == m.sample(2, seed=0).shape
