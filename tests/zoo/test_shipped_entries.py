@@ -23,11 +23,12 @@ SHIPPED = [
     "dae-mnist",
     "dcgan-mnist",
     "gan-mnist",
+    "progan-mnist",
     "radialgan-breast-cancer",
     "vae-mnist",
     "wgan-gp-mnist",
 ]
-DIGIT_GANS = ["dcgan-mnist", "gan-mnist"]
+DIGIT_GANS = ["dcgan-mnist", "gan-mnist", "progan-mnist"]
 
 
 @pytest.fixture(scope="module")
