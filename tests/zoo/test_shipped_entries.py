@@ -28,7 +28,7 @@ SHIPPED = [
     "vae-mnist",
     "wgan-gp-mnist",
 ]
-DIGIT_GANS = ["dcgan-mnist", "gan-mnist", "progan-mnist"]
+DIGIT_GANS = ["dcgan-mnist", "gan-mnist", "progan-mnist", "wgan-gp-mnist"]
 
 
 @pytest.fixture(scope="module")
