@@ -61,7 +61,7 @@ def plain_loop(G, D, data: torch.Tensor, steps: int) -> float:
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
-        float(loss_d), float(loss_g)  # the trainer logs both every step
+        float(loss_d.detach()), float(loss_g.detach())  # the trainer logs both every step
     return steps * 64 / (time.perf_counter() - t0)
 
 
