@@ -89,6 +89,14 @@ def sample_cmd(
 @click.option("--steps", default=8, show_default=True, help="Frames per segment.")
 @click.option("--slerp", is_flag=True, help="Spherical instead of linear interpolation.")
 @click.option("--label", type=int, help="Class label for conditional models.")
+@click.option(
+    "--space",
+    type=click.Choice(["z", "w"]),
+    default="z",
+    show_default=True,
+    help="Interpolate in z, or in the style space w of style-based models (smoother).",
+)
+@click.option("--truncation", "-t", type=float, help="Truncation ψ in [0, 1] (1: off).")
 @click.option("--fps", default=12.0, show_default=True, help="Frames per second of a GIF.")
 @click.option(
     "-o",
@@ -107,6 +115,8 @@ def interpolate_cmd(
     steps: int,
     slerp: bool,
     label: int | None,
+    space: str,
+    truncation: float | None,
     fps: float,
     out: str,
 ) -> None:
@@ -117,6 +127,7 @@ def interpolate_cmd(
       genzoo interpolate dcgan-mnist --seeds 1 2 --steps 8 -o strip.png
       genzoo interpolate dcgan-mnist --seeds 1 2 3 --slerp -o morph.gif
       genzoo interpolate vae-mnist --images zero.png nine.png -o zero-to-nine.png
+      genzoo interpolate stylegan-ffhq --seeds 1 2 --space w -t 0.7 -o faces.png
     """
     import torch
 
@@ -152,11 +163,23 @@ def interpolate_cmd(
         if len(seeds) < 2:
             raise CapabilityError("--seeds needs at least two seeds, e.g. --seeds 1 2")
         zs = torch.cat([model.sample_latent(1, torch.Generator().manual_seed(s)) for s in seeds])
-    z = latent.path(zs, steps, spherical=slerp)
-    labels = model.make_labels(len(z), label)
-    with torch.no_grad():
-        y = None if labels is None else labels.to(model.device)
-        x = model.decode(z.to(model.device), labels=y)
+    if truncation is not None and not 0 <= truncation <= 1:
+        raise CapabilityError("--truncation must be in [0, 1]")
+    if truncation is not None and "truncate" not in model.capabilities:
+        raise CapabilityError(f"{name} does not support truncation")
+    if space == "w":
+        if "w_space" not in model.capabilities or images:
+            raise CapabilityError(f"--space w needs seeds and a style-based model; {name} has no w")
+        with torch.no_grad():
+            ws = model.mapping(zs.to(model.device), truncation)  # K×L×W
+            path = latent.path(ws.flatten(1).cpu(), steps, spherical=slerp)
+            x = model.synthesis(path.view(-1, *ws.shape[1:]).to(model.device))
+    else:
+        z = latent.path(zs, steps, spherical=slerp)
+        labels = model.make_labels(len(z), label)
+        with torch.no_grad():
+            y = None if labels is None else labels.to(model.device)
+            x = model.decode(z.to(model.device), labels=y, truncation=truncation)
     if Path(out).suffix.lower() == ".gif":
         save_animation(x.cpu(), out, fps=fps)
     else:

@@ -62,3 +62,22 @@ def convert_to_entry(
     with atomic_write(out / "README.md", "w") as f:
         f.write(render_card(spec, sections={"Provenance": body}))
     return out
+
+
+def check_converter_options(
+    converter: str,
+    unknown: dict[str, Any],
+    network: str | None,
+    networks: tuple[str, ...],
+    options: tuple[str, ...],
+) -> None:
+    """Refuse options a converter does not take, and a network it cannot convert."""
+    if unknown:
+        raise SpecError(
+            f"{converter} converter: unknown option(s) {', '.join(sorted(unknown))}; "
+            f"it takes {', '.join(options)}"
+        )
+    if network is not None and network not in networks:
+        raise SpecError(
+            f"{converter} converter: network must be one of {', '.join(networks)}, got {network!r}"
+        )

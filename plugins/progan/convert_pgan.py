@@ -32,7 +32,8 @@ from typing import Any
 
 import torch
 
-from genzoo.errors import SpecError, UnsafePickleError, UnsupportedCheckpointError, WeightsError
+from genzoo.errors import UnsafePickleError, UnsupportedCheckpointError, WeightsError
+from genzoo.weights.convert import check_converter_options
 
 OPTIONS = ("network", "name")
 NETWORKS = ("avgG", "netG")
@@ -212,15 +213,7 @@ def convert_pgan(
         WeightsError: a tensor is missing, unexpected or of the wrong shape (named).
         SpecError: an option this converter does not take.
     """
-    if unknown:
-        raise SpecError(
-            f"pgan converter: unknown option(s) {', '.join(sorted(unknown))}; "
-            f"it takes {', '.join(OPTIONS)}"
-        )
-    if network is not None and network not in NETWORKS:
-        raise SpecError(
-            f"pgan converter: network must be one of {', '.join(NETWORKS)}, got {network!r}"
-        )
+    check_converter_options("pgan", unknown, network, NETWORKS, OPTIONS)
     path = Path(path)
     ck = _load(path)
     cfg = _config(path, ck["config"])

@@ -79,3 +79,16 @@ def test_cgan_draws_the_requested_digit(zoo, classifier):
     x = model.sample(1000, seed=0, labels=labels)
     acc = float((classifier.classify(x) == labels).double().mean())
     assert acc >= 0.9, acc
+
+
+@pytest.mark.parametrize("name", ["stylegan-ffhq", "stylegan-ffhq-512"])
+def test_nvidia_face_entries_are_pinned_restricted_and_converted_on_pull(zoo, name):
+    entry = zoo.entry(name)
+    assert not entry.is_local  # never vendored: NVIDIA's licence is non-commercial
+    spec = entry.spec
+    (src,) = spec.weights
+    assert src.is_remote and src.converter == "nvlabs" and len(src.sha256) == 64
+    assert zoo.registries.converters.get("nvlabs")
+    assert spec.license_restricted and "nc" in spec.license
+    card = entry.card()
+    assert "non-commercial" in card and "--accept-license" in card
