@@ -25,10 +25,11 @@ SHIPPED = [
     "gan-mnist",
     "progan-mnist",
     "radialgan-breast-cancer",
+    "stylegan-mnist",
     "vae-mnist",
     "wgan-gp-mnist",
 ]
-DIGIT_GANS = ["dcgan-mnist", "gan-mnist", "progan-mnist", "wgan-gp-mnist"]
+DIGIT_GANS = ["dcgan-mnist", "gan-mnist", "progan-mnist", "stylegan-mnist", "wgan-gp-mnist"]
 
 
 @pytest.fixture(scope="module")
