@@ -34,3 +34,12 @@ def read_images(paths: Sequence[str | Path], shape: tuple[int, int, int]) -> tor
     if not arrays:
         raise DataError("no images given")
     return to_model_images(np.stack(arrays), c, h, source=str(paths[0]))
+
+
+def mask_pixels(x: torch.Tensor, fraction: float, seed: int = 0) -> torch.Tensor:
+    """Masking noise: a seeded ``fraction`` of the values dropped to black (−1), as
+    ``genzoo reconstruct --noise`` does."""
+    if not fraction:
+        return x
+    g = torch.Generator().manual_seed(seed)
+    return torch.where(torch.rand(x.shape, generator=g) < fraction, torch.full_like(x, -1.0), x)

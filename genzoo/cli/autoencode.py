@@ -61,14 +61,12 @@ def reconstruct_cmd(name: str, images: tuple[str, ...], out: str, noise: float, 
     """
     import torch
 
+    from genzoo.images import mask_pixels
     from genzoo.imaging import save_grid
 
     model = get_zoo().load(name)
     _need(model, "reconstruct")
-    x = _load_images(model, images)
-    if noise:
-        g = torch.Generator().manual_seed(seed)
-        x = torch.where(torch.rand(x.shape, generator=g) < noise, torch.full_like(x, -1.0), x)
+    x = mask_pixels(_load_images(model, images), noise, seed)
     with torch.no_grad():
         r = model.reconstruct(x)
     save_grid(torch.cat([x, r]), out, nrow=len(x))
