@@ -118,6 +118,10 @@ class LicenseNotAcceptedError(HubError):
     """An entry's licence must be accepted before its weights are downloaded."""
 
 
+class CancelledError(HubError):
+    """The person stopped a download (a progress callback raised it); nothing was installed."""
+
+
 class CapabilityError(GenzooError):
     """A model was asked to do something its family cannot (e.g. encode with a GAN)."""
 

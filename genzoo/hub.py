@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PULLED = "pulled.json"
+#: ``on_progress(done_bytes, total_bytes)`` of :func:`pull` (total None when unknown).
+ProgressHook = Callable[[int, int | None], None]
 FORBIDDEN_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".npy")
 
 
@@ -139,20 +141,25 @@ def download(
     revision: str | None = None,
     progress: bool = True,
     force: bool = False,
+    on_progress: ProgressHook | None = None,
 ) -> tuple[Path, str | None]:
     """Download one pinned file into the Hub cache and check its sha256.
 
     Returns the cached path and the commit id it came from. A cached file whose hash differs
     from the pin (truncated or damaged on disk) is evicted and downloaded once more; a download
-    whose hash differs is removed from the cache and refused.
+    whose hash differs is removed from the cache and refused. ``on_progress``: see :func:`pull`.
     """
-    path, commit = _download_once(src, cache_dir, endpoint, offline, revision, progress, force)
+    path, commit = _download_once(
+        src, cache_dir, endpoint, offline, revision, progress, force, on_progress
+    )
     digest = sha256_file(path)
     if digest == src.sha256:
         return path, commit
     _evict(path)
     if not offline and not force:  # the cache was bad: fetch a fresh copy
-        path, commit = _download_once(src, cache_dir, endpoint, offline, revision, progress, True)
+        path, commit = _download_once(
+            src, cache_dir, endpoint, offline, revision, progress, True, on_progress
+        )
         digest = sha256_file(path)
         if digest == src.sha256:
             return path, commit
@@ -173,6 +180,7 @@ def _download_once(
     revision: str | None,
     progress: bool,
     force: bool,
+    on_progress: ProgressHook | None = None,
 ) -> tuple[Path, str | None]:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
@@ -182,6 +190,7 @@ def _download_once(
     what = f"{src.repo}/{src.file}@{rev}"
     if not progress:
         disable_progress_bars()
+    extra = {} if on_progress is None else {"tqdm_class": _hook_bar(on_progress)}
     try:
         path = Path(
             hf_hub_download(
@@ -193,6 +202,7 @@ def _download_once(
                 local_files_only=offline,
                 force_download=force and not offline,
                 library_name="genzoo",
+                **extra,
             )
         )
     except GenzooError:
@@ -204,6 +214,22 @@ def _download_once(
             enable_progress_bars()
     commit = path.parent.name if len(path.parent.name) == 40 else None
     return path, commit
+
+
+def _hook_bar(on_progress: ProgressHook) -> type:
+    """A silent tqdm class for ``hf_hub_download(tqdm_class=...)`` that reports to a callback."""
+    from tqdm import tqdm
+
+    class _HookBar(tqdm):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "disable": True})
+
+        def update(self, n: float | None = 1) -> bool | None:
+            self.n += n or 0
+            on_progress(int(self.n), None if self.total is None else int(self.total))
+            return None
+
+    return _HookBar
 
 
 def _evict(path: Path) -> None:
@@ -235,8 +261,14 @@ def pull(
     interactive: bool | None = None,
     force: bool = False,
     progress: bool = True,
+    on_progress: ProgressHook | None = None,
 ) -> PullResult:
-    """Download, verify, convert and install an entry's weights into the local store."""
+    """Download, verify, convert and install an entry's weights into the local store.
+
+    ``on_progress(done_bytes, total_bytes_or_None)`` is called as the file downloads (not for a
+    cache hit); an exception it raises aborts the pull (nothing is installed) and propagates,
+    unchanged when it is a :class:`GenzooError`.
+    """
     entry = zoo.entry(name)
     if entry.spec is None:
         raise HubError(f"entry {name!r} is invalid: {entry.error}")
@@ -260,6 +292,7 @@ def pull(
             revision=revision,
             progress=progress,
             force=force,
+            on_progress=on_progress,
         )
         folder = _install(zoo, entry, src, path, commit, revision)
     zoo.entries(refresh=True)
@@ -342,6 +375,29 @@ def _install(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def remove(zoo: Zoo, name: str) -> Path:
+    """Delete an entry's installed copy from the local store; returns the folder removed.
+
+    Only pulled copies can be removed (entries shipped in ``zoo_specs/``, by plugins or in the
+    user's own folders are never deleted). The folder is first renamed out of the store, so a
+    crash leaves the entry either installed or gone, never half-deleted; the Hub cache is kept,
+    so pulling again needs no download.
+    """
+    entry = zoo.entry(name)
+    folder = entry.installed
+    if folder is None:
+        where = "has no weights" if not entry.is_local else f"ships in {entry.path}"
+        raise GenzooError(
+            f"{entry.name} is not installed in the store ({where}): nothing to remove"
+        )
+    with _lock(zoo.settings.store_dir, entry.name):
+        gone = folder.with_name(f".{folder.name}.removed.{os.getpid()}")
+        os.replace(folder, gone)
+        shutil.rmtree(gone, ignore_errors=True)
+    zoo.entries(refresh=True)
+    return folder
 
 
 def verify(zoo: Zoo, name: str | None = None) -> list[tuple[str, bool, str]]:

@@ -27,6 +27,12 @@ from typing import Any
 from genzoo.errors import GenzooError
 
 _TRUE = {"1", "true", "yes", "on"}
+_ENV = (
+    ("store_dir", "GENZOO_STORE"),
+    ("cache_dir", "GENZOO_CACHE"),
+    ("device", "GENZOO_DEVICE"),
+    ("hub_endpoint", "GENZOO_HUB_ENDPOINT"),
+)
 
 
 def _config_file() -> Path:
@@ -61,12 +67,7 @@ class Settings:
         }
         values.update(_read_config_file())
         env = os.environ
-        for name, var in (
-            ("store_dir", "GENZOO_STORE"),
-            ("cache_dir", "GENZOO_CACHE"),
-            ("device", "GENZOO_DEVICE"),
-            ("hub_endpoint", "GENZOO_HUB_ENDPOINT"),
-        ):
+        for name, var in _ENV:
             if env.get(var):
                 values[name] = env[var]
         if env.get("GENZOO_OFFLINE"):
@@ -114,3 +115,54 @@ def _read_config_file() -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise GenzooError(f"{path}: cannot read settings: {exc}") from None
     return dict(data.get("genzoo", data))
+
+
+def environment_overrides() -> dict[str, str]:
+    """Settings that environment variables fix (they win over the config file): name → variable."""
+    env = os.environ
+    out = {name: var for name, var in _ENV if env.get(var)}
+    if env.get("GENZOO_OFFLINE"):
+        out["offline"] = "GENZOO_OFFLINE"
+    if env.get("HF_HUB_OFFLINE", "").lower() in _TRUE:
+        out["offline"] = "HF_HUB_OFFLINE"
+    return out
+
+
+def save_config_file(changes: dict[str, Any]) -> Path:
+    """Merge ``changes`` into the user config file (None removes a setting); returns its path.
+
+    The app's settings dialog writes here so that the app and the ``genzoo`` command share one
+    set of settings. The file is rewritten as a ``[genzoo]`` table; comments are not kept.
+    """
+    known = {f.name for f in fields(Settings)}
+    unknown = set(changes) - known
+    if unknown:
+        raise GenzooError(f"unknown settings {sorted(unknown)}")
+    values = _read_config_file()
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    lines = ["# genzoo settings (see `genzoo.settings`); also written by `genzoo gui`", "[genzoo]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    path = _config_file()
+    if str(path) == os.devnull or (path.exists() and not path.is_file()):
+        raise GenzooError(f"{path} is not a settings file (GENZOO_CONFIG): settings not saved")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))  # a TOML basic string

@@ -39,6 +39,7 @@ COMMANDS = {
     "project": "genzoo.cli.latent:project_cmd",
     "pull": "genzoo.cli.hub:pull_cmd",
     "push": "genzoo.cli.hub:push_cmd",
+    "remove": "genzoo.cli.hub:remove_cmd",
     "verify": "genzoo.cli.hub:verify_cmd",
 }
 

@@ -51,6 +51,21 @@ def pull_cmd(
         click.echo(f"{res.name} is up to date ({res.folder})")
 
 
+@click.command("remove")
+@click.argument("name")
+def remove_cmd(name: str) -> None:
+    """Delete a pulled entry from the local store (the Hub cache is kept).
+
+    \b
+    Example:
+      genzoo remove stylegan-ffhq
+    """
+    from genzoo import hub
+
+    folder = hub.remove(get_zoo(), name)
+    click.echo(f"removed {name} ({folder})")
+
+
 @click.command("push")
 @click.argument("name_or_dir")
 @click.option("--repo", required=True, help="Hub repo OWNER/NAME (created if needed).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import multiprocessing as mp
 from pathlib import Path
@@ -287,3 +288,40 @@ def test_weights_that_do_not_fit_the_spec_are_refused(world, fake_hub, make_zoo)
     (zoo_dir / "toy-remote" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
     with pytest.raises(WeightsError, match=r"G\.0\.weight"):
         hub.pull(zoo(), "toy-remote", progress=False)
+
+
+def test_progress_is_reported_and_a_raising_hook_cancels_the_pull(world, fake_hub):
+    zoo, data, *_ = world
+    seen = []
+    hub.pull(zoo(), "toy-remote", progress=False, on_progress=lambda d, t: seen.append((d, t)))
+    assert seen and seen[-1] == (len(data), len(data))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
+
+    from genzoo.errors import CancelledError
+
+    def cancel(done, total):
+        raise CancelledError("cancelled")
+
+    z = zoo()
+    hub.remove(z, "toy-remote")
+    with pytest.raises(CancelledError):
+        hub.pull(z, "toy-remote", progress=False, force=True, on_progress=cancel)
+    assert not (z.settings.store_dir / "toy-remote").exists()
+    assert not z.entry("toy-remote").is_local
+
+
+def test_remove_deletes_only_pulled_copies(world, fake_hub):
+    from genzoo.errors import GenzooError
+
+    zoo, *_ = world
+    z = zoo()
+    with pytest.raises(GenzooError, match="not installed"):
+        hub.remove(z, "toy-remote")
+    hub.pull(z, "toy-remote", progress=False)
+    assert z.entry("toy-remote").is_local
+    folder = hub.remove(z, "toy-remote")
+    assert not folder.exists() and not z.entry("toy-remote").is_local
+    assert [p.name for p in z.settings.store_dir.iterdir() if not p.name.startswith(".")] == []
+    n = downloads(fake_hub)
+    assert hub.pull(z, "toy-remote", progress=False).downloaded  # from the Hub cache again
+    assert downloads(fake_hub) == n
