@@ -64,6 +64,19 @@ def _remote_source(entry: Entry) -> WeightSource:
     raise HubError(f"entry {entry.name!r} has no Hub weight source (its weights are local)")
 
 
+def _check_converter(zoo: Zoo, name: str, src: WeightSource) -> None:
+    """Refuse, before any download, a Hub source whose converter may not read downloads."""
+    if src.converter is None:
+        return
+    conv = zoo.registries.converters.get(src.converter)
+    if not conv.remote_ok:
+        raise WeightsError(
+            f"{name}: converter {src.converter!r} may not read files from the Hub (it loads "
+            f"{'/'.join(conv.suffixes) or 'checkpoint'} files, which can carry code); download "
+            f"{src.repo}/{src.file} yourself and run 'genzoo convert --from {src.converter}'"
+        )
+
+
 def _installed_info(folder: Path | None) -> dict[str, Any] | None:
     if folder is None or not (folder / PULLED).is_file():
         return None
@@ -273,6 +286,7 @@ def pull(
     if entry.spec is None:
         raise HubError(f"entry {name!r} is invalid: {entry.error}")
     src = _remote_source(entry)
+    _check_converter(zoo, entry.name, src)
     settings = zoo.settings
     store = settings.store_dir
     store.mkdir(parents=True, exist_ok=True)
@@ -308,6 +322,7 @@ def _converted(zoo: Zoo, entry: Entry, src: WeightSource, path: Path) -> tuple[M
     spec = entry.spec
     if src.converter is None:
         return resolve_spec(spec, zoo.registries, str(entry.path)), read_tensors(path)
+    _check_converter(zoo, entry.name, src)
     conv = zoo.registries.converters.get(src.converter)
     spec_dict, tensors = conv.function()(path)
     base = spec.model_dump(mode="json", exclude_defaults=True)

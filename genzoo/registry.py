@@ -120,12 +120,19 @@ class Converter:
 
     ``fn(path, **options) -> (spec_dict, tensors)``: ``spec_dict`` is a partial spec (at least
     family, data, latent, arch) and ``tensors`` the state dict the family's model loads.
+
+    ``remote_ok`` says the converter may read files downloaded from the Hub by ``genzoo pull``:
+    only converters that never execute anything from the file (a restricted unpickler with an
+    allow-list, a plain tensor format) may set it. Converters built on ``torch.load`` (even with
+    ``weights_only=True``) leave it False and run only on files the user points at
+    (``genzoo convert``).
     """
 
     name: str
     fn: Ref
     description: str = ""
     suffixes: tuple[str, ...] = ()
+    remote_ok: bool = False
 
     def validate_contribution(self) -> None:
         _check_ref(self.fn, f"converter {self.name!r}: fn")

@@ -155,7 +155,7 @@ class Zoo:
             if not folder.is_dir():
                 self.index_problems.append(f"{folder}: zoo folder does not exist")
                 continue
-            for spec_file in sorted(folder.glob(f"*/{SPEC_FILE}")):
+            for spec_file in _entry_files(folder):
                 entry = _read_entry(spec_file.parent, origin)
                 if entry.name in entries:
                     other = entries[entry.name]
@@ -167,7 +167,7 @@ class Zoo:
                 entries[entry.name] = entry
         store = self.settings.store_dir
         if store.is_dir():
-            for spec_file in sorted(store.glob(f"*/{SPEC_FILE}")):
+            for spec_file in _entry_files(store):
                 installed = _read_entry(spec_file.parent, "store")
                 if installed.name in entries:
                     entries[installed.name].installed = spec_file.parent
@@ -236,6 +236,7 @@ class Zoo:
 
     def load(self, name_or_path: str | Path, *, device: str | None = None) -> GenerativeModel:
         """A model with its weights, from an entry name or an entry folder."""
+        from genzoo.model import check_device
         from genzoo.weights import load_model_weights
 
         entry = self.find(name_or_path)
@@ -247,7 +248,13 @@ class Zoo:
         model = self.build(spec)
         load_model_weights(model, weights)
         model.eval()
-        return model.to(device or self.settings.device)
+        return model.to(check_device(device or self.settings.device))
+
+
+def _entry_files(folder: Path) -> list[Path]:
+    """The spec files of a folder's entries; hidden folders (a pull's temporary or replaced
+    copy, left by a crash) are not entries."""
+    return sorted(p for p in folder.glob(f"*/{SPEC_FILE}") if not p.parent.name.startswith("."))
 
 
 def _read_entry(folder: Path, origin: str) -> Entry:

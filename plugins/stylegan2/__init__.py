@@ -33,5 +33,6 @@ def genzoo_register_converters(register):  # type: ignore[no-untyped-def]
             description="NVIDIA stylegan2-ada-pytorch / stylegan3-repo StyleGAN2 network pickle "
             "(G_ema; read by a restricted unpickler, no code runs)",
             suffixes=(".pkl",),
+            remote_ok=True,  # the allow-list unpickler never runs code from the file
         )
     )

@@ -325,3 +325,36 @@ def test_remove_deletes_only_pulled_copies(world, fake_hub):
     n = downloads(fake_hub)
     assert hub.pull(z, "toy-remote", progress=False).downloaded  # from the Hub cache again
     assert downloads(fake_hub) == n
+
+
+def test_a_torch_load_converter_never_reads_a_hub_download(world, fake_hub, monkeypatch):
+    import genzoo_plugins.gan
+    import genzoo_plugins.gan.convert as conv
+
+    zoo, data, _, zoo_dir = world
+    spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
+    spec["weights"][0].update(file="netG.pth", converter="pytorch-dcgan")
+    (zoo_dir / "toy-remote" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    fake_hub.add_commit(REPO, {"netG.pth": data})
+    ran = []
+    monkeypatch.setattr(conv, "convert_pytorch_dcgan", lambda *a, **k: ran.append(a))
+    z = zoo()
+    z.plugins = [*z.plugins, ("gan", genzoo_plugins.gan)]
+    n = downloads(fake_hub)
+    with pytest.raises(WeightsError, match="may not read files from the Hub"):
+        hub.pull(z, "toy-remote", progress=False)
+    assert downloads(fake_hub) == n and not ran
+    assert not (z.settings.store_dir / "toy-remote").exists()
+
+
+def test_leftovers_of_a_crashed_pull_are_not_entries(world):
+    zoo, *_ = world
+    z = zoo()
+    hub.pull(z, "toy-remote", progress=False)
+    store = z.settings.store_dir
+    for left in (".toy-remote.abc123", ".toy-remote.old.42"):
+        (store / left).mkdir()
+        (store / left / "genzoo.yaml").write_text("name: [broken")
+    names = [e.name for e in z.entries(refresh=True)]
+    assert names.count("toy-remote") == 1 and not any(n.startswith(".") for n in names)
+    assert z.index_problems == [] and all(e.spec is not None for e in z.entries())
