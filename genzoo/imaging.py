@@ -52,6 +52,19 @@ def _auto_scale(h: int) -> int:
     return max(1, 64 // h) if h < 64 else 1
 
 
+def image_format(path: Path) -> str:
+    """PIL's format name for an output file's suffix (``.png`` when it has none)."""
+    from PIL import Image
+
+    from genzoo.errors import DataError
+
+    suffix = path.suffix.lower() or ".png"
+    known = Image.registered_extensions()
+    if suffix not in known or known[suffix] not in Image.SAVE:
+        raise DataError(f"{path}: cannot write {suffix} images; use .png, .jpg or .webp")
+    return known[suffix]
+
+
 def save_grid(
     x: torch.Tensor, path: str | Path, nrow: int | None = None, scale: int | None = None
 ) -> Path:
@@ -59,9 +72,9 @@ def save_grid(
     from genzoo.weights import atomic_write
 
     path = Path(path)
+    fmt = image_format(path)
     arr = grid_array(x, nrow)
     img = to_pil(arr, scale or _auto_scale(x.shape[-1]))
-    fmt = (path.suffix.lstrip(".") or "png").upper().replace("JPG", "JPEG")
     with atomic_write(path) as f:
         img.save(f, format=fmt)
     return path

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import nn
 
-from genzoo.errors import CapabilityError
+from genzoo.errors import CapabilityError, GenzooError
 from genzoo.spec.model import ImageData, ModelSpec
 
 if TYPE_CHECKING:
@@ -196,3 +196,21 @@ class GenerativeModel(nn.Module):
         d = self.spec.data
         assert isinstance(d, ImageData), "not an image model"
         return (d.channels, d.size, d.size)
+
+
+def check_device(device: str) -> str:
+    """``device`` if this torch can use it, else a one-line :class:`GenzooError`."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise GenzooError(f"unknown device {device!r}: {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise GenzooError(
+            f"device {device!r} is not available: this torch build has no usable CUDA "
+            "(use --device cpu, or GENZOO_DEVICE=cpu)"
+        )
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise GenzooError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise GenzooError(f"device {device!r} is not available on this machine")
+    return device

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +97,8 @@ class Settings:
         return cls(**values)
 
     def with_(self, **changes: Any) -> Settings:
-        """A copy with some settings changed."""
-        return replace(self, **changes)
+        """A copy with some settings changed (strings for folders are fine, as in the file)."""
+        return self._coerce({f.name: getattr(self, f.name) for f in fields(self)} | changes)
 
 
 def _read_config_file() -> dict[str, Any]:

@@ -96,6 +96,16 @@ def resolve_losses(recipe: TrainingSpec, registries: Registries) -> dict[str, Re
     return out
 
 
+def _rank_device(device: torch.device) -> torch.device:
+    """Under torchrun each process takes its own GPU: ``cuda`` becomes ``cuda:LOCAL_RANK``
+    (NCCL refuses two ranks on one device). An explicit index, or the CPU, is kept."""
+    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return device
+
+
 class _Dist:
     """torch.distributed when launched by torchrun, else a single process."""
 
@@ -176,7 +186,7 @@ class Trainer:
         if model.spec.training is None:
             raise SpecError(f"spec {model.spec.name!r} has no `training` recipe")
         self.recipe: TrainingSpec = model.spec.training
-        self.device = torch.device(device)
+        self.device = _rank_device(torch.device(device))
         self.dist = _Dist(self.device)
         model.fit_data(data)
         self.model = model.to(self.device).train()

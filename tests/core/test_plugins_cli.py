@@ -133,6 +133,12 @@ def test_user_errors_are_one_line_with_exit_codes(world):
     assert "Traceback" not in res.stderr
     res = genzoo(env, "sample", "toy-entry", "--label", "3")
     assert res.returncode == 1 and "unconditional" in res.stderr
+    res = genzoo(env, "sample", "toy-entry", "-o", "grid.xyz")
+    assert res.returncode == 1 and "cannot write .xyz images" in res.stderr
+    if not __import__("torch").cuda.is_available():
+        res = genzoo(env, "--device", "cuda", "sample", "toy-entry")
+        assert res.returncode == 1 and "'cuda' is not available" in res.stderr
+    assert "Traceback" not in res.stderr
     weights = Path(env["GENZOO_ZOO_PATH"]) / "toy-entry" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-10])
     res = genzoo(env, "sample", "toy-entry")

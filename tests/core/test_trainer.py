@@ -157,3 +157,17 @@ def test_ddp_two_processes_match_one(make_zoo, tmp_path):
     ddp = read_tensors(out / "final.safetensors")
     for k, v in one.model.state_dict().items():
         torch.testing.assert_close(ddp[k], v, rtol=1e-5, atol=1e-6, msg=k)
+
+
+def test_each_torchrun_rank_takes_its_own_gpu(monkeypatch):
+    from genzoo.train.trainer import _rank_device
+
+    calls = []
+    monkeypatch.setattr(torch.cuda, "set_device", calls.append)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert _rank_device(torch.device("cuda")) == torch.device("cuda", 1)
+    assert _rank_device(torch.device("cuda", 0)) == torch.device("cuda", 0)  # explicit: kept
+    assert _rank_device(torch.device("cpu")) == torch.device("cpu")
+    assert calls == [torch.device("cuda", 1), torch.device("cuda", 0)]
+    monkeypatch.delenv("LOCAL_RANK")
+    assert _rank_device(torch.device("cuda")) == torch.device("cuda")
