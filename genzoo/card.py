@@ -74,7 +74,11 @@ def render_card(
     ]
     if spec.paper:
         lines.append(f"- paper: {spec.paper}")
-    lines += ["", "```bash", f"genzoo sample {spec.name} -n 64 --seed 0 -o samples.png", "```", ""]
+    if spec.data.kind == "tabular" and spec.conditions is not None and spec.conditions.names:
+        cmd = f"genzoo sample {spec.name} --domain {spec.conditions.names[0]} -n 100 -o rows.csv"
+    else:
+        cmd = f"genzoo sample {spec.name} -n 64 --seed 0 -o samples.png"
+    lines += ["", "```bash", cmd, "```", ""]
     for title, body in dict(sections).items():
         lines += [f"## {title}", "", body.strip(), ""]
     return "\n".join(lines)

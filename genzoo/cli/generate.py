@@ -60,6 +60,10 @@ def sample_cmd(
             names = model.spec.conditions.names if model.spec.conditions else []
             raise CapabilityError(f"{name} is a tabular model: pass --domain (one of {names})")
         out = out or "samples.csv"
+        if Path(out).suffix.lower() not in (".csv", ".parquet", ".pq"):
+            raise CapabilityError(
+                f"{name} is a tabular model: -o must be a .csv or .parquet file, not {out!r}"
+            )
         write_table(model.sample_table(num, domain=domain, seed=seed), out)
         click.echo(f"wrote {num} rows of {domain} from {model.spec.name} to {out}")
         return

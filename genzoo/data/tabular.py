@@ -76,15 +76,7 @@ class TableCodec:
                 mean, std = self.stats[c.name]
                 out[:, b.start] = (numeric_column(table, c.name) - mean) / std
             else:
-                cats = [str(x) for x in c.categories or []]
-                vals = [str(_norm_cat(x)) for x in np.asarray(table[c.name]).tolist()]
-                unknown = sorted({v for v in vals if v not in cats})
-                if unknown:
-                    raise DataError(
-                        f"column {c.name!r}: categories {unknown[:5]} were not seen in training "
-                        f"(known: {cats})"
-                    )
-                idx = np.array([cats.index(v) for v in vals])
+                idx = category_index(table, c, "were not seen in training")
                 out[np.arange(n), b.start + idx] = 1.0
         return out
 
@@ -109,8 +101,30 @@ def _norm_cat(x: Any) -> Any:
     return x
 
 
+def missing_mask(values: Any) -> np.ndarray:
+    """Which cells are blank: None, NaN or pandas' NA (as read from an empty CSV/Parquet cell)."""
+    arr = np.asarray(values).reshape(-1)
+    if arr.dtype.kind == "f":
+        return np.isnan(arr)
+    if arr.dtype.kind in "biuU":
+        return np.zeros(len(arr), dtype=bool)
+    import pandas as pd
+
+    return np.asarray(pd.isna(arr.astype(object)), dtype=bool)
+
+
+def _check_complete(raw: np.ndarray, name: str) -> None:
+    blank = missing_mask(raw)
+    if blank.any():
+        raise DataError(
+            f"column {name!r} has missing values ({int(blank.sum())} of {len(blank)} rows)"
+        )
+
+
 def numeric_column(table: Mapping[str, Any], name: str) -> np.ndarray:
+    """A continuous column as float64; blanks and non-numeric values are errors."""
     raw = np.asarray(table[name])
+    _check_complete(raw, name)
     try:
         v = raw.astype(np.float64)
     except (TypeError, ValueError):
@@ -118,9 +132,36 @@ def numeric_column(table: Mapping[str, Any], name: str) -> np.ndarray:
         raise DataError(
             f"column {name!r} is continuous but holds the non-numeric value {bad!r}"
         ) from None
-    if np.isnan(v).any():
-        raise DataError(f"column {name!r} has missing values ({int(np.isnan(v).sum())} rows)")
+    _check_complete(v, name)  # e.g. the text "nan"
     return v
+
+
+def category_index(
+    table: Mapping[str, Any],
+    column: TabularColumn,
+    unknown: str = "are not among the declared categories",
+) -> np.ndarray:
+    """Index of every cell of a categorical column among its declared categories.
+
+    Blanks and categories outside the declared list are errors (``unknown`` words the latter:
+    at sampling/translate time the categories are the ones the model was trained with)."""
+    raw = np.asarray(table[column.name])
+    _check_complete(raw, column.name)
+    cats = [str(x) for x in column.categories or []]
+    vals = [str(_norm_cat(x)) for x in raw.tolist()]
+    bad = sorted({v for v in vals if v not in cats})
+    if bad:
+        raise DataError(f"column {column.name!r}: categories {bad[:5]} {unknown} (known: {cats})")
+    pos = {c: i for i, c in enumerate(cats)}
+    return np.array([pos[v] for v in vals], dtype=np.int64)
+
+
+def check_column(table: Mapping[str, Any], column: TabularColumn) -> None:
+    """Raise :class:`DataError` unless ``column``'s cells in ``table`` are complete and valid."""
+    if column.type == "continuous":
+        numeric_column(table, column.name)
+    else:
+        category_index(table, column)
 
 
 def _is_number(x: Any) -> bool:
@@ -163,13 +204,29 @@ def write_table(table: Mapping[str, np.ndarray], path: str | Path) -> None:
 def split_domains(
     table: Mapping[str, np.ndarray], domain_column: str, domains: Sequence[str]
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Rows grouped by the value of ``domain_column``; an empty domain is an error."""
+    """Rows grouped by the value of ``domain_column``.
+
+    An empty domain, a blank domain cell and a value that is not one of ``domains`` are errors
+    (rows are never dropped silently)."""
     if domain_column not in table:
         raise DataError(f"domain column {domain_column!r} not in the table ({sorted(table)})")
-    values = np.asarray(table[domain_column]).astype(str)
+    raw = np.asarray(table[domain_column])
+    blank = missing_mask(raw)
+    if blank.any():
+        raise DataError(
+            f"domain column {domain_column!r} has missing values "
+            f"({int(blank.sum())} of {len(blank)} rows)"
+        )
+    values = np.array([str(_norm_cat(x)) for x in raw.tolist()])
+    others = sorted(set(values.tolist()) - {str(d) for d in domains})
+    if others:
+        raise DataError(
+            f"domain column {domain_column!r} holds {others[:5]}, which are not domains "
+            f"(conditions.names: {list(domains)})"
+        )
     out = {}
     for d in domains:
-        mask = values == d
+        mask = values == str(d)
         if not mask.any():
             raise DataError(f"domain {d!r} has no rows (column {domain_column!r})")
         out[d] = {k: np.asarray(v)[mask] for k, v in table.items() if k != domain_column}

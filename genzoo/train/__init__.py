@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 def load_data(
     zoo: Zoo, spec: ModelSpec, source: str | None = None, options: dict[str, Any] | None = None
 ) -> ArrayDataset:
-    """Data for ``spec`` from a registered source name, an image folder or a ``.npz`` path."""
+    """Data for ``spec`` from a registered source name, an image folder or a ``.npz`` path.
+
+    A source whose function has a ``spec`` parameter is also given the whole spec."""
     recipe = spec.training
     name = source or (recipe.data if recipe else None)
     if name is None:
@@ -46,8 +48,11 @@ def load_data(
         opts.setdefault("columns", spec.data.columns)
         if spec.conditions is not None and spec.conditions.kind == "domain":
             opts.setdefault("domains", spec.conditions.names)
+    fn = ds.function()
+    if _takes_spec(fn):  # e.g. a tabular source that needs more of the spec than its columns
+        opts.setdefault("spec", spec)
     try:
-        data = ds.function()(**opts)
+        data = fn(**opts)
     except TypeError as exc:
         raise DataError(f"data source {name!r}: bad options {sorted(opts)}: {exc}") from None
     if spec.conditions is not None and spec.conditions.kind == "class":
@@ -60,6 +65,15 @@ def load_data(
             )
     data.info.setdefault("name", name)
     return data
+
+
+def _takes_spec(fn: Any) -> bool:
+    import inspect
+
+    try:
+        return "spec" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def make_trainer(

@@ -53,8 +53,12 @@ def split_table(
 
 
 def column_report(real: dict[str, np.ndarray], fake: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Per-column mean/std of real vs synthetic, and the mean absolute difference of pairwise
-    correlations of the continuous columns."""
+    """Per-column mean/std of real vs synthetic, their summary across columns, and the mean
+    absolute difference of pairwise correlations of the continuous columns.
+
+    ``summary``: ``mean_abs_std_mean_diff`` (mean over columns of |fake mean − real mean| /
+    real std), ``mean_std_ratio`` (mean over columns of fake std / real std; 1 is a match),
+    and the column with the largest standardised mean difference."""
     cont = [k for k in real if np.asarray(real[k]).dtype.kind in "fi"]
     cols = {
         k: {
@@ -71,4 +75,22 @@ def column_report(real: dict[str, np.ndarray], fake: dict[str, np.ndarray]) -> d
         corr = float(np.nanmean(np.abs(cr - cf)[np.triu_indices(len(cont), 1)]))
     else:
         corr = 0.0
-    return {"columns": cols, "mean_abs_corr_diff": corr}
+    return {"columns": cols, "summary": _summary(cols), "mean_abs_corr_diff": corr}
+
+
+def _summary(cols: dict[str, dict[str, float]]) -> dict[str, Any]:
+    if not cols:
+        return {}
+    smd, ratio = {}, {}
+    for k, c in cols.items():
+        scale = c["real_std"] if c["real_std"] > 0 else 1.0  # a constant real column
+        smd[k] = abs(c["fake_mean"] - c["real_mean"]) / scale
+        ratio[k] = c["fake_std"] / scale
+    worst = max(smd, key=lambda k: smd[k])
+    return {
+        "columns": len(cols),
+        "mean_abs_std_mean_diff": float(np.mean(list(smd.values()))),
+        "mean_std_ratio": float(np.mean(list(ratio.values()))),
+        "worst_column": worst,
+        "worst_abs_std_mean_diff": float(smd[worst]),
+    }
