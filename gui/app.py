@@ -1,8 +1,11 @@
-"""The genzoo desktop app: zoo browser, sample grid, interpolation, latent editing.
+"""The genzoo desktop app: zoo browser with pull and remove, sample grid, interpolation, latent
+editing, style mixing, autoencoder tools, latent map and tables.
 
 Widgets only build immutable requests (:mod:`genzoo_gui.render`) and show results; model work
 runs in worker threads (:mod:`genzoo_gui.workers`), the newest request wins, sliders are
-debounced, and errors appear in the status bar instead of ending the app.
+debounced, and errors appear in the status bar instead of ending the app. Views other than the
+first three live in their own modules and share one contract: ``View(cache, status)``,
+``set_entry(entry)`` on every selection and ``activate()`` when their tab is shown.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -23,49 +26,28 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QSlider,
     QSpinBox,
     QSplitter,
     QTabWidget,
-    QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
+from genzoo_gui.encode_view import EncodeView
+from genzoo_gui.latent_map_view import LatentMapView
+from genzoo_gui.mix_view import MixView
 from genzoo_gui.render import EditRequest, InterpolateRequest, ModelCache, Result, SampleRequest
 from genzoo_gui.state import AppState
+from genzoo_gui.table_view import TableView
+from genzoo_gui.widgets import GridCanvas, to_pixmap
 from genzoo_gui.workers import Renderer
+from genzoo_gui.zoo_panel import ZooPanel
 
 DEBOUNCE_MS = 30
 EDIT_SLIDERS = 5  # directions shown as sliders
 EDIT_RANGE = 30  # slider units; strength = units / 10, so −3 … 3
-
-
-def to_pixmap(arr: np.ndarray, size: int) -> QPixmap:
-    """H×W×C uint8 → a pixmap scaled to ``size`` (nearest for small images, smooth for large)."""
-    arr = np.ascontiguousarray(arr)
-    h, w, c = arr.shape
-    fmt = QImage.Format.Format_Grayscale8 if c == 1 else QImage.Format.Format_RGB888
-    img = QImage(arr.data, w, h, w * c, fmt).copy()
-    mode = (
-        Qt.TransformationMode.FastTransformation
-        if max(h, w) < 256
-        else Qt.TransformationMode.SmoothTransformation
-    )
-    return QPixmap.fromImage(img).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, mode)
-
-
-def _strip_front_matter(text: str) -> str:
-    if text.startswith("---\n"):
-        end = text.find("\n---", 4)
-        if end != -1:
-            return text[end + 4 :]
-    return text
 
 
 class MainWindow(QMainWindow):
@@ -80,58 +62,81 @@ class MainWindow(QMainWindow):
         self.zoo = zoo
         self.state_file = state_file
         self.state = AppState.load(state_file) if state_file else AppState()
-        self.renderer = Renderer(ModelCache(zoo))
+        self.cache = ModelCache(zoo)
+        self.renderer = Renderer(self.cache)
         self.renderer.result.connect(self._show_result)
         self.renderer.error.connect(self._show_error)
         self.frames: list[np.ndarray] = []
+        self.mode = "sample"
+        self.cell: int | None = None  # the grid cell picked last
         self.setWindowTitle("genzoo")
-        self.resize(1100, 700)
+        self.resize(1180, 760)
         self._build()
-        self._fill_zoo()
+        self._menus()
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Right), self, activated=lambda: self.step_seed(1))
         QShortcut(QKeySequence(Qt.Key.Key_Left), self, activated=lambda: self.step_seed(-1))
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save_image)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, activated=self.toggle_play)
+        self._restore_layout()
         if self.state.entry:
             self.select(self.state.entry)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
+        self.status = self.statusBar()
         self.edit_debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self.edit_debounce.timeout.connect(self.request_edit)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        self.search = QLineEdit(placeholderText="Search the zoo (Ctrl+F)")
-        self.search.textChanged.connect(self._fill_zoo)
-        self.entries = QListWidget()
-        self.entries.currentItemChanged.connect(self._entry_changed)
-        self.card = QTextBrowser()
-        lv.addWidget(self.search)
-        lv.addWidget(self.entries, 2)
-        lv.addWidget(self.card, 3)
-
+        self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.request_samples)
+        self.zoo_panel = ZooPanel(self.zoo, self.status.showMessage)
+        self.zoo_panel.selected.connect(self._entry_changed)
+        self.zoo_panel.changed.connect(self._entry_installed)
+        # the person's view of the zoo panel, under the names the tests and shortcuts use
+        self.search, self.entries, self.card = (
+            self.zoo_panel.search,
+            self.zoo_panel.entries,
+            self.zoo_panel.card,
+        )
+        say = self.status.showMessage
+        self.views: dict[str, Any] = {
+            "Mix": MixView(self.cache, say),
+            "Encode": EncodeView(self.cache, say),
+            "Latent map": LatentMapView(self.cache, say),
+            "Table": TableView(self.cache, say),
+        }
         self.tabs = QTabWidget()
         self.tabs.addTab(self._sample_tab(), "Sample")
         self.tabs.addTab(self._interp_tab(), "Interpolate")
         self.tabs.addTab(self._edit_tab(), "Edit")
+        for name, view in self.views.items():
+            self.tabs.addTab(view, name)
         self.tabs.currentChanged.connect(self._tab_changed)
-        split = QSplitter()
-        split.addWidget(left)
-        split.addWidget(self.tabs)
-        split.setSizes([330, 770])
-        self.setCentralWidget(split)
-        self.status = self.statusBar()
-        self.debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
-        self.debounce.timeout.connect(self.request_samples)
+        self.split = QSplitter()
+        self.split.addWidget(self.zoo_panel)
+        self.split.addWidget(self.tabs)
+        self.split.setSizes([340, 840])
+        self.setCentralWidget(self.split)
+
+    def _menus(self) -> None:
+        menu = self.menuBar().addMenu("&genzoo")
+        settings = QAction("Settings…", self, shortcut=QKeySequence("Ctrl+,"))
+        settings.triggered.connect(lambda: self.open_settings())
+        quit_ = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_.triggered.connect(self.close)
+        menu.addAction(settings)
+        menu.addAction(quit_)
 
     def _sample_tab(self) -> QWidget:
         w = QWidget()
         h = QHBoxLayout(w)
-        self.canvas = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, minimumSize=QSize(512, 512))
+        self.canvas = GridCanvas(512)
+        self.canvas.setToolTip("click a cell to pick it: copy its seed or use it as an endpoint")
+        self.canvas.cellClicked.connect(self.pick_cell)
         h.addWidget(self.canvas, 1)
         form = QFormLayout()
         self.seed = QSpinBox(maximum=2**31 - 1, value=self.state.seed)
+        self.seed.setToolTip("Seed of the first cell; cell i shows seed + i")
         self.seed.valueChanged.connect(self._schedule)
         row = QHBoxLayout()
         for text, fn in (
@@ -150,14 +155,29 @@ class MainWindow(QMainWindow):
         self.psi.valueChanged.connect(self._schedule)
         self.label = QComboBox()
         self.label.currentIndexChanged.connect(self._schedule)
+        self.picked = QLabel("no cell picked", wordWrap=True)
+        pick = QHBoxLayout()
+        for text, fn in (
+            ("copy seed", self.copy_seed),
+            ("→ A", lambda: self.use_as_endpoint(0)),
+            ("→ B", lambda: self.use_as_endpoint(1)),
+        ):
+            b = QPushButton(text)
+            b.clicked.connect(fn)
+            pick.addWidget(b)
         save = QPushButton("Save grid… (Ctrl+S)")
-        save.clicked.connect(self.save_image)
+        save.clicked.connect(lambda: self.save_image())
+        save_one = QPushButton("Save picked image…")
+        save_one.clicked.connect(lambda: self.save_cell())
         form.addRow("seed", self.seed)
         form.addRow(row)
         form.addRow("grid", self.grid)
         form.addRow("ψ", self.psi)
         form.addRow("class", self.label)
+        form.addRow(self.picked)
+        form.addRow(pick)
         form.addRow(save)
+        form.addRow(save_one)
         h.addLayout(form)
         return w
 
@@ -235,39 +255,19 @@ class MainWindow(QMainWindow):
         return w
 
     # -- zoo -----------------------------------------------------------------------------------
-    def _fill_zoo(self) -> None:
-        text = self.search.text().lower() if hasattr(self, "search") else ""
-        current = self.state.entry
-        self.entries.blockSignals(True)
-        self.entries.clear()
-        for e in self.zoo.entries():
-            if e.spec is None or e.spec.data.kind != "image":
-                continue
-            if text and text not in e.name and text not in (e.spec.family or ""):
-                continue
-            badge = "●" if e.is_local else ("○ remote" if e.is_remote else "– no weights")
-            item = QListWidgetItem(f"{e.name}  [{e.spec.family}]  {badge}")
-            item.setData(Qt.ItemDataRole.UserRole, e.name)
-            item.setToolTip(f"{e.spec.description}\nlicence: {e.spec.license}")
-            self.entries.addItem(item)
-            if e.name == current:
-                self.entries.setCurrentItem(item)
-        self.entries.blockSignals(False)
-
     def select(self, name: str) -> None:
-        for i in range(self.entries.count()):
-            item = self.entries.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == name:
-                self.entries.setCurrentItem(item)
-                return
+        self.zoo_panel.select(name)
 
-    def _entry_changed(self, item: QListWidgetItem | None, _: Any = None) -> None:
-        if item is None:
-            return
-        name = item.data(Qt.ItemDataRole.UserRole)
+    def _entry_installed(self, name: str) -> None:
+        self.cache.forget(name)
+        if name == self.state.entry:
+            self._entry_changed(name)
+
+    def _entry_changed(self, name: str) -> None:
         entry = self.zoo.entry(name)
         self.state.entry = name
-        self.card.setMarkdown(_strip_front_matter(entry.card()) or entry.spec.description)
+        self.cell = None
+        self.picked.setText("no cell picked")
         self.label.blockSignals(True)
         self.label.clear()
         c = entry.spec.conditions
@@ -275,20 +275,37 @@ class MainWindow(QMainWindow):
             self.label.addItems([f"{i}: {n}" for i, n in enumerate(c.names)])
         self.label.setEnabled(self.label.count() > 0)
         self.label.blockSignals(False)
-        family = self.zoo.registries.families.get(entry.spec.family)
-        truncates = "truncate" in family.model_class().capabilities
+        caps = self.zoo.registries.families.get(entry.spec.family).model_class().capabilities
+        truncates = "truncate" in caps
         self.psi.setEnabled(truncates)
         self.psi.setToolTip(
             "Truncation ψ: pull latents toward the average (1: off)"
             if truncates
             else f"{entry.spec.family} models have no truncation"
         )
+        for view in self.views.values():
+            view.set_entry(entry)
+        self.samples_images = entry.spec.data.kind == "image" and "sample" in caps
         if not entry.is_local:
-            self.status.showMessage(f"{name} is remote: genzoo pull {name}")
+            self.renderer.drop_pending()
+            self.canvas.clear()
+            how = "Pull" if entry.is_remote else "train it (genzoo train)"
+            self.canvas.setText(f"{name} is not installed here.\n{how} to use it.")
+            self.status.showMessage(f"{name} is remote: Pull, or genzoo pull {name}")
             return
-        if self.tabs.tabText(self.tabs.currentIndex()) == "Edit":
+        if not self.samples_images:
+            self.renderer.drop_pending()
+            self.canvas.clear()
+            other = "Table" if entry.spec.data.kind == "tabular" else "Encode"
+            for canvas in (self.canvas, self.ecanvas):
+                canvas.clear()
+                canvas.setText(f"{name} does not sample images.\nSee the {other} tab.")
+        tab = self.tabs.tabText(self.tabs.currentIndex())
+        if tab == "Edit":
             self.reset_edit()
-        else:
+        elif tab in self.views:
+            self.views[tab].activate()
+        elif self.samples_images:
             self.request_samples()
 
     # -- sample view ---------------------------------------------------------------------------
@@ -309,10 +326,57 @@ class MainWindow(QMainWindow):
         return SampleRequest(self.state.entry, self.seed.value(), self.grid.value(), psi, label)
 
     def request_samples(self) -> None:
-        req = self.sample_request()
+        if not getattr(self, "samples_images", False):
+            return
+        entry = self.zoo.entry(self.state.entry) if self.state.entry else None
+        req = self.sample_request() if entry is not None and entry.is_local else None
         if req is not None:
             self.mode = "sample"
             self.renderer.submit(req)
+
+    def pick_cell(self, index: int) -> None:
+        """Make a grid cell the current sample (its seed is the grid's seed + index)."""
+        if index >= self.grid.value() ** 2:
+            return
+        self.cell = index
+        seed = self.seed.value() + index
+        label = f", class {self.label.currentText()}" if self.label.isEnabled() else ""
+        self.picked.setText(f"picked: seed {seed}{label}")
+        self.status.showMessage(
+            f"picked seed {seed}: genzoo sample {self.state.entry} -n 1 --seed {seed}"
+        )
+
+    def picked_seed(self) -> int:
+        return self.seed.value() + (self.cell or 0)
+
+    def copy_seed(self) -> None:
+        QGuiApplication.clipboard().setText(str(self.picked_seed()))
+        self.status.showMessage(f"copied seed {self.picked_seed()}")
+
+    def use_as_endpoint(self, which: int) -> None:
+        (self.seed_a, self.seed_b)[which].setValue(self.picked_seed())
+        self.status.showMessage(f"endpoint {'AB'[which]} = seed {self.picked_seed()}")
+
+    def save_cell(self, path: str | None = None) -> None:
+        """Save the picked cell alone, at the model's resolution."""
+        frame = getattr(self, "grid_frame", None)
+        if frame is None or self.cell is None:
+            self.status.showMessage("pick a cell first (click it)")
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save image", f"seed{self.picked_seed()}.png", "PNG (*.png)"
+            )
+        if path:
+            from PIL import Image
+
+            n, pad = self.grid.value(), 2
+            side = (frame.shape[0] - pad) // n - pad
+            r, c = divmod(self.cell, n)
+            y, x = pad + r * (side + pad), pad + c * (side + pad)
+            tile = frame[y : y + side, x : x + side]
+            Image.fromarray(tile[..., 0] if tile.shape[-1] == 1 else tile).save(path)
+            self.status.showMessage(f"saved {path}")
 
     # -- interpolation -------------------------------------------------------------------------
     def request_interpolation(self) -> None:
@@ -365,8 +429,17 @@ class MainWindow(QMainWindow):
 
     # -- latent editing ------------------------------------------------------------------------
     def _tab_changed(self, index: int) -> None:
-        if self.tabs.tabText(index) == "Edit":
+        tab = self.tabs.tabText(index)
+        self.state.tab = tab
+        entry = self.zoo.entry(self.state.entry) if self.state.entry else None
+        if entry is None or not entry.is_local:
+            return
+        if tab == "Edit":
             self.request_edit()
+        elif tab in self.views:
+            self.views[tab].activate()
+        elif tab == "Sample":
+            self.request_samples()
 
     def edit_request(self) -> EditRequest | None:
         if not self.state.entry:
@@ -379,7 +452,7 @@ class MainWindow(QMainWindow):
 
     def request_edit(self) -> None:
         req = self.edit_request()
-        if req is None:
+        if req is None or not getattr(self, "samples_images", False):
             return
         values = tuple(sl.value() for sl in self.sliders)
         if not self.edit_history or self.edit_history[-1] != values:
@@ -421,10 +494,12 @@ class MainWindow(QMainWindow):
             self.scrub.setValue(0)
             self._show_frame(0)
         else:
-            self.canvas.setPixmap(to_pixmap(result.frames[0], 512))
+            self.grid_frame = result.frames[0]
+            self.canvas.show_grid(self.grid_frame, self.grid.value())
         psi = self.psi.value() / 100 if self.psi.isEnabled() else 1.0
         self.status.showMessage(
-            f"{self.state.entry}  seed {self.seed.value()}  ψ {psi:.2f}  {result.ms:.0f} ms  cpu"
+            f"{self.state.entry}  seed {self.seed.value()}  ψ {psi:.2f}  {result.ms:.0f} ms  "
+            f"{self.zoo.settings.device}"
         )
 
     def _show_error(self, message: str) -> None:
@@ -440,12 +515,51 @@ class MainWindow(QMainWindow):
             pix.save(path)
             self.status.showMessage(f"saved {path}")
 
+    # -- settings and layout -------------------------------------------------------------------
+    def open_settings(self, dialog: Any = None) -> bool:
+        """Show the settings dialog; saved changes apply to this window at once."""
+        from genzoo.settings import save_config_file
+        from genzoo_gui.settings_dialog import SettingsDialog
+
+        dialog = dialog or SettingsDialog(self.zoo.settings, self)
+        if not dialog.exec():
+            return False
+        changes = dialog.changes()
+        if not changes:
+            return True
+        try:
+            path = save_config_file(changes)
+            self.zoo.settings = self.zoo.settings.with_(**changes)
+        except Exception as exc:
+            self.status.showMessage(f"error: settings: {exc}")
+            return False
+        self.cache.forget()
+        self.zoo.entries(refresh=True)
+        self.zoo_panel.fill()
+        self.status.showMessage(f"settings saved to {path}: {', '.join(sorted(changes))}")
+        return True
+
+    def _restore_layout(self) -> None:
+        if self.state.geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.state.geometry.encode()))
+        if self.state.splitter:
+            self.split.restoreState(QByteArray.fromBase64(self.state.splitter.encode()))
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == self.state.tab:
+                self.tabs.blockSignals(True)
+                self.tabs.setCurrentIndex(i)
+                self.tabs.blockSignals(False)
+
     def closeEvent(self, event: Any) -> None:
         self.state.seed, self.state.grid = self.seed.value(), self.grid.value()
         self.state.truncation = self.psi.value() / 100
         self.state.endpoints = [self.seed_a.value(), self.seed_b.value()]
+        self.state.steps, self.state.slerp = self.steps.value(), self.slerp.isChecked()
+        self.state.geometry = bytes(self.saveGeometry().toBase64()).decode()
+        self.state.splitter = bytes(self.split.saveState().toBase64()).decode()
         if self.state_file:
             self.state.save(self.state_file)
+        self.zoo_panel.pulls.cancel()
         super().closeEvent(event)
 
 

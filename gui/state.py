@@ -19,6 +19,9 @@ class AppState:
     endpoints: list[int] = field(default_factory=lambda: [1, 2])
     steps: int = 12
     slerp: bool = True
+    tab: str = "Sample"  # the view shown
+    geometry: str = ""  # window geometry and splitter layout (Qt's saved state, base64)
+    splitter: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -34,7 +37,9 @@ class AppState:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_json())
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(self.to_json())
+        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> AppState:

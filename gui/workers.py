@@ -50,6 +50,10 @@ class Renderer(QObject):
         self.pool.start(_Job(self.latest, request, self.cache, self.signals))
         return self.latest
 
+    def drop_pending(self) -> None:
+        """Results of the requests submitted so far will not be shown."""
+        self.latest = next(self._stamps)
+
     def _done(self, stamp: int, result: Any) -> None:
         if stamp == self.latest:
             self.result.emit(result)

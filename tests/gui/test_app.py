@@ -166,8 +166,10 @@ def test_latent_editing_with_sliders_reset_and_undo(qtbot, window, shots):
     assert all(s.value() == 0 for s in window.sliders)
     window.method.setCurrentText("sefa")  # closed form from G's first layer
     qtbot.waitUntil(lambda: window.slider_names[0].text().startswith("sefa:0"), timeout=30000)
-    window.select("ae-mnist")  # a plain autoencoder has no first projection to factorise
-    qtbot.waitUntil(lambda: "SeFa" in window.status.currentMessage(), timeout=30000)
+    window.select("ae-mnist")  # a plain autoencoder has no prior to draw edits from
+    assert "does not sample" in window.ecanvas.text()
+    window.select("vae-mnist")  # a VAE does: its decoder's first layer factorises
+    qtbot.waitUntil(lambda: window.slider_names[0].text().startswith("sefa:0"), timeout=30000)
     assert window.isVisible()
 
 
@@ -197,3 +199,91 @@ def test_boundary_edit_moves_toward_the_class(tmp_path):
         else:
             gains.append(float(p[1] - p[0]))
     assert sum(gains) > 0
+
+
+def tab(window, name):
+    for i in range(window.tabs.count()):
+        if window.tabs.tabText(i) == name:
+            window.tabs.setCurrentIndex(i)
+            return window.tabs.widget(i)
+    raise AssertionError(name)
+
+
+def test_a_picked_cell_is_a_reproducible_seed_and_an_endpoint(qtbot, window, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    window.select("dcgan-mnist")
+    window.seed.setValue(10)
+    wait_for_frame(qtbot, window)
+    c = window.canvas
+    pix = c.pixmap()
+    left, top = (c.width() - pix.width()) / 2, (c.height() - pix.height()) / 2
+    # the third cell of the first row of a 4×4 grid
+    assert c.cell_at(left + pix.width() * 2.5 / 4, top + pix.height() * 0.5 / 4) == 2
+    window.pick_cell(2)
+    assert "seed 12" in window.picked.text()
+    window.use_as_endpoint(1)
+    assert window.seed_b.value() == 12
+    out = tmp_path / "cell.png"
+    window.save_cell(str(out))
+    cell = np.asarray(Image.open(out))
+    model = window.zoo.load("dcgan-mnist")
+    x = model.sample(1, seed=12)[0, 0]  # what `genzoo sample dcgan-mnist -n 1 --seed 12` draws
+    want = ((x.clamp(-1, 1) + 1) * 127.5).round().numpy()
+    assert cell.shape == want.shape and np.abs(cell - want).max() <= 1
+
+
+def test_style_mixing_takes_coarse_or_fine_styles_from_the_columns(qtbot, window, shots):
+    import numpy as np
+
+    window.select("stylegan-mnist")
+    view = tab(window, "Mix")
+    qtbot.waitUntil(lambda: view.frame is not None, timeout=30000)
+    assert view.num_ws > 2 and "styles" in window.status.currentMessage()
+
+    def cells(frame, n=5):  # (1 + 3 rows) × (1 + 4 columns) of 32 px with 2 px padding
+        side = (frame.shape[0] - 2) // 4 - 2
+        return [
+            [frame[2 + r * (side + 2) :][:side, 2 + k * (side + 2) :][:, :side] for k in range(n)]
+            for r in range(4)
+        ]
+
+    coarse = cells(view.frame)
+    view.preset.setCurrentText("fine")
+    qtbot.waitUntil(lambda: view.first.value() > 0, timeout=30000)
+    fine = cells(view.frame)
+
+    def diff(a, b):
+        return float(np.abs(a.astype(float) - b.astype(float)).mean())
+
+    # a mixed cell with fine styles from a column stays close to its row; with coarse ones, to
+    # its column (the column gives the shape)
+    near_row = np.mean([diff(fine[r][k], fine[r][0]) for r in (1, 2, 3) for k in (1, 2, 3, 4)])
+    near_col = np.mean([diff(coarse[r][k], coarse[0][k]) for r in (1, 2, 3) for k in (1, 2, 3, 4)])
+    coarse_row = np.mean(
+        [diff(coarse[r][k], coarse[r][0]) for r in (1, 2, 3) for k in (1, 2, 3, 4)]
+    )
+    assert near_row < coarse_row and near_col < coarse_row
+    window.grab().save(str(shots / "mix.png"))
+    view.rows.setText("1 2 x")
+    view.request()
+    assert "seeds" in window.status.currentMessage()
+    window.select("dcgan-mnist")
+    assert not view.rows.isEnabled() and "no styles" in view.message.text()
+
+
+def test_tabular_entries_show_a_table_of_rows(qtbot, window, shots, tmp_path):
+    window.select("radialgan-breast-cancer")
+    assert "does not sample images" in window.canvas.text()
+    view = tab(window, "Table")
+    qtbot.waitUntil(lambda: view.columns is not None, timeout=30000)
+    assert view.domain.count() == 3 and view.table.rowCount() == 20
+    first = view.table.horizontalHeaderItem(0).text()
+    assert first in view.columns and view.table.columnCount() == len(view.columns)
+    view.domain.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: "hospital_c" in window.status.currentMessage(), timeout=30000)
+    out = tmp_path / "rows.csv"
+    view.save_rows(str(out))
+    assert out.read_text().count("\n") == 21
+    window.grab().save(str(shots / "table.png"))
