@@ -95,6 +95,19 @@ class PluginManager:
         except (pluggy.PluginValidationError, ValueError) as exc:
             report.status = "failed"
             report.errors.append(f"invalid plugin: {exc}")
+            return
+        unknown = sorted(
+            hook
+            for hook, callers in vars(self.pm.hook).items()
+            if hook.startswith("genzoo_")
+            and not callers.has_spec()
+            and any(i.plugin_name == name for i in callers.get_hookimpls())
+        )
+        if unknown:  # a misspelled hook would otherwise do nothing, silently
+            self.pm.unregister(name=name)
+            report.status = "failed"
+            known = ", ".join(sorted(h for h, c in vars(self.pm.hook).items() if c.has_spec()))
+            report.errors.append(f"implements unknown hook(s) {unknown}; genzoo's hooks: {known}")
 
     def fill(self, registries: Registries) -> list[Path]:
         """Call every registration hook plugin by plugin; return the zoo folders plugins add."""

@@ -170,6 +170,27 @@ def test_manager_isolates_hook_errors():
     assert "boom" in pm.reports["raises"].errors[0]
 
 
+def test_a_misspelled_hook_is_reported_not_ignored():
+    from genzoo.plugins import hookimpl
+
+    class Typo:
+        @staticmethod
+        @hookimpl
+        def genzoo_register_familes(register):  # sic
+            raise AssertionError("never called")
+
+    pm = PluginManager()
+    pm.add("toy", toy_plugin)
+    pm.add("typo", Typo())
+    reg = Registries()
+    pm.fill(reg)
+    assert "toy" in reg.families and pm.reports["toy"].status != "failed"
+    report = pm.reports["typo"]
+    assert report.status == "failed"
+    assert "genzoo_register_familes" in report.errors[0]
+    assert "genzoo_register_families" in report.errors[0]
+
+
 def test_readme_documents_every_hook_with_its_signature():
     import inspect
 
