@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import yaml
@@ -51,8 +51,13 @@ def render_card(
     *,
     sections: Mapping[str, str] = (),  # type: ignore[assignment]
     metrics: Mapping[str, Any] | None = None,
+    capabilities: Collection[str] | None = None,
 ) -> str:
-    """A complete card: front matter, title, description, data shape, then ``sections``."""
+    """A complete card: front matter, title, description, data shape, then ``sections``.
+
+    ``capabilities`` (the model's, when known) picks the first command shown: a plain
+    autoencoder does not sample, so its card shows ``genzoo reconstruct``.
+    """
     fm = yaml.safe_dump(front_matter(spec, metrics), sort_keys=False).strip()
     shape = (
         f"{spec.data.size}×{spec.data.size}, {spec.data.channels} channel(s)"
@@ -74,7 +79,9 @@ def render_card(
     ]
     if spec.paper:
         lines.append(f"- paper: {spec.paper}")
-    if spec.data.kind == "tabular" and spec.conditions is not None and spec.conditions.names:
+    if capabilities is not None and "sample" not in capabilities and "reconstruct" in capabilities:
+        cmd = f"genzoo reconstruct {spec.name} digit.png -o reconstruction.png"
+    elif spec.data.kind == "tabular" and spec.conditions is not None and spec.conditions.names:
         cmd = f"genzoo sample {spec.name} --domain {spec.conditions.names[0]} -n 100 -o rows.csv"
     else:
         cmd = f"genzoo sample {spec.name} -n 64 --seed 0 -o samples.png"

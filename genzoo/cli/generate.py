@@ -67,6 +67,11 @@ def sample_cmd(
         write_table(model.sample_table(num, domain=domain, seed=seed), out)
         click.echo(f"wrote {num} rows of {domain} from {model.spec.name} to {out}")
         return
+    if "sample" not in model.capabilities:
+        raise CapabilityError(
+            f"{name} ({model.spec.family}) does not sample: its codes follow no prior, so "
+            f"decoded random codes mean nothing; use genzoo reconstruct / encode / denoise"
+        )
     out = out or "samples.png"
     labels: int | list[int] | None = None
     if len(label) == 1:

@@ -142,7 +142,9 @@ def export_entry(
     with atomic_write(folder / "genzoo.yaml", "w") as f:
         f.write(dump_spec(spec))
     with atomic_write(folder / "README.md", "w") as f:
-        f.write(render_card(spec, sections=sections, metrics=metrics))
+        f.write(
+            render_card(spec, sections=sections, metrics=metrics, capabilities=model.capabilities)
+        )
     with atomic_write(folder / "train_result.json", "w") as f:
         json.dump(
             {
