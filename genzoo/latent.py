@@ -77,6 +77,36 @@ def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tenso
     return a - b + c
 
 
+def mix_styles(rows: torch.Tensor, cols: torch.Tensor, layers: Sequence[int]) -> torch.Tensor:
+    """Style mixing: every row's per-layer styles (R×L×W) with ``layers`` taken from every
+    column's (C×L×W); returns R·C×L×W, row-major (Karras et al. 2019, figure 3)."""
+    ws = rows.unsqueeze(1).repeat(1, len(cols), 1, 1)  # R×C×L×W
+    idx = list(layers)
+    ws[:, :, idx] = cols.unsqueeze(0)[:, :, idx].expand(len(rows), -1, -1, -1)
+    return ws.flatten(0, 1)
+
+
+def layer_range(preset: str, num_ws: int) -> tuple[int, int]:
+    """First and last style index of ``coarse`` / ``middle`` / ``fine`` or ``A-B``.
+
+    At 1024² StyleGAN has 18 styles: coarse 0–3 (4²–8²: pose, shape), middle 4–7 (16²–32²),
+    fine 8–17 (64²–1024²: colour, texture), as in the paper; other models split in the same
+    proportions.
+    """
+    a = max(1, round(num_ws * 4 / 18))
+    b = min(max(a + 1, round(num_ws * 8 / 18)), num_ws - 1)
+    ranges = {"coarse": (0, a - 1), "middle": (a, b - 1), "fine": (b, num_ws - 1)}
+    if preset in ranges:
+        return ranges[preset]
+    first, sep, last = preset.partition("-")
+    if not (sep and first.isdigit() and last.isdigit()):
+        raise ValueError(f"layers {preset!r}: one of coarse, middle, fine, or a range like 2-5")
+    lo, hi = int(first), int(last)
+    if not 0 <= lo <= hi < num_ws:
+        raise ValueError(f"layers {preset!r} outside 0-{num_ws - 1}")
+    return lo, hi
+
+
 # -- directions -------------------------------------------------------------------------------
 def pca_directions(
     z: torch.Tensor, features: torch.Tensor, k: int

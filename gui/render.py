@@ -49,21 +49,10 @@ class MixRequest:
     entry: str
     row_seeds: tuple[int, ...]
     col_seeds: tuple[int, ...]
-    # first, last style index taken from the columns (inclusive), or a preset of layer_range
+    # first, last style index taken from the columns (inclusive), or a preset of
+    # genzoo.latent.layer_range (coarse / middle / fine)
     layers: tuple[int, int] | str
     truncation: float | None = None
-
-
-def layer_range(preset: str, num_ws: int) -> tuple[int, int]:
-    """Style indices of a preset. For StyleGAN at 1024² (18 styles) coarse is 0–3 (4²–8²),
-    middle 4–7 (16²–32²), fine 8–17 (64²–1024²), as in the paper; smaller models are split in
-    the same proportions."""
-    a = max(1, round(num_ws * 4 / 18))
-    b = min(max(a + 1, round(num_ws * 8 / 18)), num_ws - 1)
-    ranges = {"coarse": (0, a - 1), "middle": (a, b - 1), "fine": (b, num_ws - 1)}
-    if preset not in ranges:
-        raise ValueError(f"unknown layer preset {preset!r}; one of {sorted(ranges)}")
-    return ranges[preset]
 
 
 @dataclass(frozen=True)
@@ -314,6 +303,8 @@ def _render_mix(request: MixRequest, model: Any, t0: float) -> Result:
 
     if "style_mix" not in model.capabilities:
         raise CapabilityError(f"{model.spec.name} ({model.spec.family}) has no styles to mix")
+    from genzoo.latent import layer_range
+
     layers = request.layers
     first, last = layer_range(layers, model.num_ws) if isinstance(layers, str) else layers
     if not 0 <= first <= last < model.num_ws:

@@ -36,6 +36,7 @@ COMMANDS = {
     "anomaly": "genzoo.cli.autoencode:anomaly_cmd",
     "arithmetic": "genzoo.cli.autoencode:arithmetic_cmd",
     "edit": "genzoo.cli.latent:edit_cmd",
+    "mix": "genzoo.cli.latent:mix_cmd",
     "project": "genzoo.cli.latent:project_cmd",
     "pull": "genzoo.cli.hub:pull_cmd",
     "push": "genzoo.cli.hub:push_cmd",

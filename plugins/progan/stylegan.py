@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genzoo import latent
 from genzoo.model import LatentSpace
 from genzoo.nn.layers import (
     AdaIN,
@@ -167,10 +168,7 @@ class StyleGAN(ProGAN):
         """
         a = self.mapping(z_rows, truncation)  # R×L×W
         b = self.mapping(z_cols, truncation)  # C×L×W
-        ws = a.unsqueeze(1).repeat(1, len(b), 1, 1)  # R×C×L×W
-        idx = list(layers)
-        ws[:, :, idx] = b.unsqueeze(0)[:, :, idx].expand(len(a), -1, -1, -1)
-        return self.synthesis(ws.flatten(0, 1))
+        return self.synthesis(latent.mix_styles(a, b, layers))
 
     def latent_projection(self) -> torch.Tensor:
         """The first layer of the mapping network (for SeFa directions in z)."""

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from genzoo import latent
 from genzoo.model import GenerativeModel, LatentSpace
 from genzoo.train.phases import Batch, Phase, TrainContext
 from genzoo_plugins.stylegan2.networks import Discriminator, Generator
@@ -118,10 +119,7 @@ class StyleGAN2(GenerativeModel):
         """
         a = self.mapping(z_rows, truncation)
         b = self.mapping(z_cols, truncation)
-        ws = a.unsqueeze(1).repeat(1, len(b), 1, 1)
-        idx = list(layers)
-        ws[:, :, idx] = b.unsqueeze(0)[:, :, idx].expand(len(a), -1, -1, -1)
-        return self.synthesis(ws.flatten(0, 1))
+        return self.synthesis(latent.mix_styles(a, b, layers))
 
     def direction_features(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """w of each z: PCA directions are found in w space (GANSpace), no image rendered."""

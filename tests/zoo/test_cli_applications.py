@@ -163,3 +163,32 @@ def test_tabular_sample_and_translate(tmp_path, monkeypatch):
     assert res.exit_code == 0 and "wrote 20 rows of hospital_c" in res.output, res.output
     res = run(tmp_path, monkeypatch, "sample", "radialgan-breast-cancer")
     assert res.exit_code == 1 and "--domain" in res.output
+
+
+def test_style_mixing_grid(tmp_path, monkeypatch):
+    coarse, fine = tmp_path / "coarse.png", tmp_path / "fine.png"
+    for out, layers in ((coarse, "coarse"), (fine, "fine")):
+        res = run(
+            tmp_path,
+            monkeypatch,
+            "mix",
+            "stylegan-mnist",
+            "--rows",
+            "1,2",
+            "--cols",
+            "3,4,5",
+            "--layers",
+            layers,
+            "-o",
+            str(out),
+        )
+        assert res.exit_code == 0, res.output
+    a, b = np.asarray(Image.open(coarse), float), np.asarray(Image.open(fine), float)
+    assert a.shape == b.shape and a.shape[1] > a.shape[0]  # 3 rows × 4 columns of cells
+    h = a.shape[0] // 3
+    assert np.array_equal(a[:h], b[:h])  # the columns' own images are the same on top
+    assert np.abs(a[h:] - b[h:]).mean() > 1  # coarse and fine mixes differ
+    res = run(tmp_path, monkeypatch, "mix", "dcgan-mnist", "--rows", "1", "--cols", "2")
+    assert res.exit_code == 1 and "no styles to mix" in res.output
+    res = run(tmp_path, monkeypatch, "mix", "stylegan-mnist", "--rows", "1", "--cols", "x")
+    assert res.exit_code == 2 and "--cols" in res.output
