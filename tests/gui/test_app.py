@@ -287,3 +287,40 @@ def test_tabular_entries_show_a_table_of_rows(qtbot, window, shots, tmp_path):
     view.save_rows(str(out))
     assert out.read_text().count("\n") == 21
     window.grab().save(str(shots / "table.png"))
+
+
+def test_the_window_stays_responsive_while_a_slow_model_renders(qtbot, window, monkeypatch):
+    """A 1024² StyleGAN takes seconds per frame on a CPU: stand in for it with a render that
+    sleeps, and check the GUI thread keeps answering meanwhile (typing filters the zoo, timers
+    fire), and that only the newest request's frame is shown."""
+    import time
+
+    real = render_mod.render
+    done = []
+
+    def slow(req, cache):
+        time.sleep(1.0)
+        res = real(req, cache)
+        done.append(req.seed)
+        return res
+
+    monkeypatch.setattr("genzoo_gui.workers.render", slow)
+    window.select("dcgan-mnist")
+    window.seed.setValue(5)
+    window.request_samples()
+    ticks = []
+    timer = __import__("PySide6.QtCore", fromlist=["QTimer"]).QTimer(window, interval=20)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    t0 = time.perf_counter()
+    window.search.setText("vae")
+    assert window.entries.count() == 1  # answered at once, while the model works
+    window.search.setText("")
+    window.seed.setValue(7)  # a newer request: the seed-5 frame must not be shown
+    window.request_samples()
+    qtbot.waitUntil(lambda: 7 in done, timeout=20000)
+    qtbot.wait(50)
+    timer.stop()
+    gaps = [b - a for a, b in zip([t0, *ticks], ticks, strict=False)]
+    assert len(ticks) > 20 and max(gaps) < 0.5, max(gaps)
+    assert "seed 7" in window.status.currentMessage()
