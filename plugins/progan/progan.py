@@ -27,6 +27,7 @@ from genzoo.nn.layers import (
     resize_to,
     upsample2x,
 )
+from genzoo.nn.minibatch import MinibatchStdDev
 from genzoo.train.phases import Batch, Phase, TrainContext
 
 
@@ -95,24 +96,6 @@ class Generator(nn.Module):
         return out
 
 
-class MinibatchStdDev(nn.Module):
-    """Append the mean over features of the per-group standard deviation as one channel."""
-
-    def __init__(self, group: int) -> None:
-        super().__init__()
-        self.group = group
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
-        g = min(self.group, n)
-        if n % g:
-            g = 1
-        y = x.view(g, -1, c, h, w)  # G×M×C×H×W
-        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()  # M×C×H×W
-        y = y.mean(dim=(1, 2, 3)).view(-1, 1, 1, 1).repeat(g, 1, h, w)  # N×1×H×W
-        return torch.cat([x, y], dim=1)
-
-
 class DBlock(nn.Module):
     """Two 3×3 equalized convs with leaky ReLU, then 2×2 average pooling."""
 
@@ -140,7 +123,7 @@ class Discriminator(nn.Module):
             {str(r): DBlock(width[r], width[r // 2]) for r in resolutions[1:]}
         )
         c0 = width[r0]
-        self.mbstd = MinibatchStdDev(mbstd) if mbstd else None
+        self.mbstd = MinibatchStdDev(group_size=mbstd) if mbstd else None
         self.conv = EqualConv2d(c0 + (1 if mbstd else 0), c0, 3)
         self.dense = EqualLinear(c0 * r0 * r0, c0)
         self.out = EqualLinear(c0, 1, gain=1.0)
