@@ -53,8 +53,10 @@ class StyleGAN2Arch(Strict):
     truncation_cutoff: int | None = Field(
         None, description="Truncate only the first N style layers (None: all).", ge=1
     )
-    d_architecture: Literal["orig", "skip", "resnet"] = Field(
-        "resnet", description="Discriminator architecture."
+    d_architecture: Literal["orig", "resnet"] = Field(
+        "resnet",
+        description="Discriminator architecture: resnet (residual blocks, NVIDIA's default) or "
+        "orig (plain conv stack); NVIDIA's skip discriminator is not implemented.",
     )
     d_channel_base: int | None = Field(
         None, description="Discriminator channel_base (None: the generator's).", ge=1

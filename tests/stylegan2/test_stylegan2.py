@@ -118,6 +118,25 @@ def test_resolution_must_be_a_power_of_two(make_zoo):
         make_zoo(*PLUGINS).resolve(spec)
 
 
+def test_discriminator_architecture_is_orig_or_resnet(make_zoo):
+    """NVIDIA's skip discriminator (fromRGB of the downsampled image at every block) is not
+    implemented: the spec refuses it rather than training an ``orig`` one under that name."""
+    zoo = make_zoo(*PLUGINS)
+    spec = copy.deepcopy(SPEC)
+    spec["arch"]["d_architecture"] = "skip"
+    with pytest.raises(SpecError) as exc:
+        zoo.resolve(spec)
+    msg = str(exc.value)
+    assert "spec.arch.d_architecture" in msg and "'orig' or 'resnet'" in msg
+    assert "(got 'skip')" in msg
+    for arch, has_skip in (("orig", False), ("resnet", True)):
+        spec["arch"]["d_architecture"] = arch
+        D = zoo.build(spec).D
+        assert hasattr(D.b16, "skip") == has_skip and hasattr(D.b8, "skip") == has_skip
+        assert not hasattr(D.b8, "fromrgb")  # only the first block reads the image
+        assert D(torch.zeros(2, 1, 16, 16)).shape == (2, 1)
+
+
 # -- FIR resampling against definitions ---------------------------------------------------------
 F4 = setup_filter([1, 3, 3, 1])
 
