@@ -453,8 +453,16 @@ def push(
     token: str | None = None,
     commit_message: str | None = None,
 ) -> str:
-    """Upload an entry folder to a Hub repo (created if needed); returns the commit URL or id."""
+    """Upload an entry folder to a Hub repo (created if needed); returns the commit URL or id.
+
+    The uploaded ``README.md`` is the folder's card with its front matter completed from the
+    spec (``library_name: genzoo``, licence, tags, pipeline tag, datasets, the metrics' command:
+    :func:`genzoo.card.complete_card`); the author's keys and text are kept as they are. A folder
+    without a card gets one rendered from the spec. The folder itself is not changed.
+    """
     from huggingface_hub import HfApi
+
+    from genzoo.card import complete_card, render_card
 
     entry = zoo.find(name_or_dir)
     folder = entry.folder
@@ -467,6 +475,15 @@ def push(
     bad = [p.name for p in files if p.suffix.lower() in FORBIDDEN_SUFFIXES]
     if bad:
         raise HubError(f"{folder}: refusing to push pickle-like files: {', '.join(sorted(bad))}")
+    readme = folder / "README.md"
+    if readme.is_file():
+        try:
+            text = readme.read_bytes().decode("utf-8")  # bytes: line endings stay as they are
+        except UnicodeDecodeError:
+            raise GenzooError(f"{readme}: the card is not UTF-8 text; nothing was pushed") from None
+        card = complete_card(text, entry.spec, where=str(readme))
+    else:
+        card = render_card(entry.spec)
     api = HfApi(endpoint=zoo.settings.hub_endpoint, token=token)
     with tempfile.TemporaryDirectory() as staging:
         st = Path(staging)
@@ -477,10 +494,7 @@ def push(
                 ".safetensors",
             ):
                 shutil.copy2(p, st / p.name)
-        if not (st / "README.md").is_file():
-            from genzoo.card import render_card
-
-            (st / "README.md").write_text(render_card(entry.spec))
+        (st / "README.md").write_bytes(card.encode("utf-8"))
         (st / "config.json").write_text(json.dumps(_config_json(entry.spec), indent=2))
         (st / PULLED).unlink(missing_ok=True)
         try:

@@ -358,3 +358,264 @@ def test_leftovers_of_a_crashed_pull_are_not_entries(world):
     names = [e.name for e in z.entries(refresh=True)]
     assert names.count("toy-remote") == 1 and not any(n.startswith(".") for n in names)
     assert z.index_problems == [] and all(e.spec is not None for e in z.entries())
+
+
+# -- the card that push uploads --------------------------------------------------------------
+
+
+def pushable(z, tmp_path, readme: str | None, **spec_changes) -> Path:
+    """A copy of the installed toy-remote, with ``readme`` as its card and a changed spec."""
+    import shutil
+
+    hub.pull(z, "toy-remote", progress=False)
+    folder = tmp_path / "pushme" / "toy-remote"
+    shutil.copytree(z.settings.store_dir / "toy-remote", folder)
+    spec = yaml.safe_load((folder / "genzoo.yaml").read_text())
+    for key, value in spec_changes.items():
+        if isinstance(value, dict):
+            spec[key] = {**spec.get(key, {}), **value}
+        else:
+            spec[key] = value
+    (folder / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    (folder / "README.md").unlink()
+    if readme is not None:
+        (folder / "README.md").write_bytes(readme.encode())
+    return folder
+
+
+def uploaded_card(fake_hub, repo) -> tuple[str, dict]:
+    from genzoo.card import split_card
+
+    text = fake_hub.repo_files(repo)["README.md"].decode()
+    return text, split_card(text)[0]
+
+
+def test_push_gives_a_card_without_front_matter_a_complete_one(world, fake_hub, tmp_path):
+    zoo, *_ = world
+    z = zoo()
+    body = "# My toy\n\nThe author's own words, kept as they are.\n\n---\n\nA rule above.\n"
+    folder = pushable(
+        z,
+        tmp_path,
+        body,
+        license="NVIDIA Source Code License-NC",
+        tags=["digits"],
+        training={"data": "mnist5k"},
+    )
+    hub.push(z, folder, "me/no-front-matter")
+    text, fm = uploaded_card(fake_hub, "me/no-front-matter")
+    assert text.startswith("---\n") and text.endswith("\n---\n\n" + body)
+    assert fm == {
+        "library_name": "genzoo",
+        "license": "other",
+        "license_name": "nvidia-source-code-license-nc",
+        "license_link": "https://github.com/NVlabs/stylegan2-ada-pytorch/blob/main/LICENSE.txt",
+        "tags": ["digits", "genzoo", "toy"],
+        "pipeline_tag": "unconditional-image-generation",
+        "datasets": ["mnist5k"],
+    }
+    assert (folder / "README.md").read_text() == body  # the folder itself is not changed
+
+
+PARTIAL = """---
+# the author's comment survives
+license: mit
+tags: [mine]
+genzoo_metrics:
+  fd: 1.5
+---
+"""
+PARTIAL_BODY = """
+# toy-remote
+
+Hand-written text.
+
+## Evaluation
+
+| metric | value |
+|---|---|
+| fd | 1.5 |
+
+```bash
+genzoo eval toy-remote -n 100 \\
+  --card
+```
+
+## Notes
+
+```bash
+genzoo sample toy-remote -o x.png
+```
+"""
+
+
+def test_push_fills_only_the_missing_front_matter_keys(world, fake_hub, tmp_path):
+    zoo, *_ = world
+    z = zoo()
+    folder = pushable(
+        z,
+        tmp_path,
+        PARTIAL + PARTIAL_BODY,
+        license="NVIDIA Source Code License-NC",  # the card's `license: mit` wins
+        training={"data": "mnist5k"},
+    )
+    hub.push(z, folder, "me/partial")
+    text, fm = uploaded_card(fake_hub, "me/partial")
+    assert text.startswith(PARTIAL.rsplit("---\n", 1)[0])  # the author's header, comment and all
+    assert text.endswith("\n---\n" + PARTIAL_BODY)  # the body byte for byte
+    assert fm == {
+        "license": "mit",  # no license_name/license_link under someone else's licence
+        "tags": ["mine"],
+        "genzoo_metrics": {"fd": 1.5},
+        "library_name": "genzoo",
+        "pipeline_tag": "unconditional-image-generation",
+        "datasets": ["mnist5k"],
+        "genzoo_eval_command": "genzoo eval toy-remote -n 100 --card",
+    }
+
+
+def test_push_uploads_a_complete_card_unchanged_and_refuses_a_broken_header(
+    world, fake_hub, tmp_path
+):
+    from genzoo.card import render_card
+    from genzoo.errors import GenzooError
+
+    zoo, *_ = world
+    z = zoo()
+    folder = pushable(z, tmp_path, None)
+    card = render_card(z.find(folder).spec, sections={"Notes": "Mine."}).replace("\n", "\r\n")
+    (folder / "README.md").write_bytes(card.encode())
+    hub.push(z, folder, "me/complete")
+    assert fake_hub.repo_files("me/complete")["README.md"] == card.encode()
+    (folder / "README.md").write_text("---\nlicense: [mit\n---\n# x\n")
+    n = len(fake_hub.requests)
+    with pytest.raises(GenzooError, match=r"README\.md: the front matter is not valid YAML") as e:
+        hub.push(z, folder, "me/broken")
+    assert "\n" not in str(e.value) and len(fake_hub.requests) == n  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    ("licence", "expected"),
+    [
+        ("mit", {"license": "mit"}),
+        ("Apache-2.0", {"license": "apache-2.0"}),
+        ("CC BY-NC-SA 4.0", {"license": "cc-by-nc-sa-4.0"}),
+        (
+            "nvidia-source-code-license-nc",
+            {
+                "license": "other",
+                "license_name": "nvidia-source-code-license-nc",
+                "license_link": (
+                    "https://github.com/NVlabs/stylegan2-ada-pytorch/blob/main/LICENSE.txt"
+                ),
+            },
+        ),
+        ("My Lab's Licence v2", {"license": "other", "license_name": "my-lab-s-licence-v2"}),
+    ],
+)
+def test_front_matter_writes_license_other_for_non_hub_licences(licence, expected):
+    from genzoo.card import front_matter
+    from genzoo.spec.model import ModelSpec
+
+    spec = ModelSpec.model_validate(dict(TOY, license=licence))
+    fm = front_matter(spec)
+    assert {k: v for k, v in fm.items() if k.startswith("license")} == expected
+    assert list(fm)[:2] == ["library_name", "license"]
+
+
+def test_front_matter_puts_the_eval_command_beside_the_metrics():
+    from genzoo.card import eval_command, front_matter
+    from genzoo.spec.model import ModelSpec
+
+    spec = ModelSpec.model_validate(TOY)
+    assert eval_command(PARTIAL + PARTIAL_BODY) == "genzoo eval toy-remote -n 100 --card"
+    assert eval_command("# x\n\n```bash\ngenzoo eval x\n```\n") is None  # not under Evaluation
+    fm = front_matter(spec, {"fd": 2.0}, eval_command="genzoo eval toy -n 10 --card")
+    assert fm["genzoo_metrics"] == {"fd": 2.0}
+    assert fm["genzoo_eval_command"] == "genzoo eval toy -n 10 --card"
+    assert "genzoo_eval_command" not in front_matter(spec, None, eval_command="genzoo eval toy")
+
+
+def _shipped_cards():
+    import genzoo_zoo
+
+    root = Path(genzoo_zoo.__file__).parent
+    return sorted(
+        p.parent for p in root.glob("*/genzoo.yaml") if (p.parent / "README.md").is_file()
+    )
+
+
+@pytest.mark.parametrize("folder", _shipped_cards(), ids=lambda p: p.name)
+def test_shipped_cards_agree_with_front_matter_and_push_keeps_them(folder):
+    from genzoo.card import complete_card, eval_command, front_matter, split_card
+    from genzoo.spec.loading import read_spec_file, validate_envelope
+
+    data, lines, source = read_spec_file(folder / "genzoo.yaml")
+    spec = validate_envelope(data, source, lines)
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    fm, body = split_card(text)
+    want = front_matter(spec)
+    assert {k: fm.get(k) for k in want if k.startswith("license")} == {
+        k: v for k, v in want.items() if k.startswith("license")
+    }
+    done = complete_card(text, spec)
+    new_fm, new_body = split_card(done)
+    assert new_body == body and {k: v for k, v in new_fm.items() if k in fm} == fm
+    assert {"library_name", "license", "tags", "pipeline_tag"} <= set(new_fm)
+    command = eval_command(body)
+    if "genzoo_metrics" in fm and command and "genzoo_eval_command" not in fm:
+        assert new_fm["genzoo_eval_command"] == command
+        assert command.startswith(f"genzoo eval {spec.name} ")
+
+
+# -- a damaged cache without --force ---------------------------------------------------------
+
+
+def _damage(blob: Path, how: str) -> None:
+    raw = bytearray(blob.read_bytes())
+    if how == "truncated":
+        blob.write_bytes(bytes(raw[: len(raw) // 2]))
+    else:  # same size, one byte changed: only a content hash notices
+        raw[-1] ^= 0xFF
+        blob.write_bytes(bytes(raw))
+
+
+def _weights_blob(z, data) -> Path:
+    (blob,) = [
+        b
+        for b in (z.settings.cache_dir / "hub").rglob("blobs/*")
+        if b.name == hashlib.sha256(data).hexdigest()
+    ]
+    return blob
+
+
+@pytest.mark.parametrize("how", ["truncated", "same-size"])
+def test_a_damaged_cached_file_is_evicted_and_fetched_again_without_force(world, fake_hub, how):
+    zoo, data, *_ = world
+    z = zoo()
+    hub.pull(z, "toy-remote", progress=False)
+    hub.remove(z, "toy-remote")  # installed copy gone, the Hub cache kept
+    blob = _weights_blob(z, data)
+    _damage(blob, how)
+    n = downloads(fake_hub)
+    res = hub.pull(z, "toy-remote", progress=False)  # no force: genzoo's own re-hash catches it
+    assert res.downloaded and downloads(fake_hub) == n + 1  # exactly one fresh download
+    assert blob.read_bytes() == data  # the cache holds the good file again
+    assert [ok for _, ok, _ in hub.verify(z, "toy-remote")] == [True]
+    assert z.load("toy-remote").sample(1, seed=0).shape == (1, 1, 8, 8)
+
+
+def test_a_damaged_cached_file_offline_is_refused_and_evicted(world, fake_hub):
+    zoo, data, *_ = world
+    z = zoo()
+    hub.pull(z, "toy-remote", progress=False)
+    hub.remove(z, "toy-remote")
+    blob = _weights_blob(z, data)
+    _damage(blob, "same-size")
+    n = len(fake_hub.requests)
+    with pytest.raises(HubError, match=r"sha256 mismatch.*nothing was installed"):
+        hub.pull(zoo(offline=True), "toy-remote", progress=False)
+    assert len(fake_hub.requests) == n and not blob.exists()  # offline: evicted, not refetched
+    assert not (z.settings.store_dir / "toy-remote").exists()
+    assert hub.pull(z, "toy-remote", progress=False).downloaded  # online again: a clean fetch
+    assert blob.read_bytes() == data
