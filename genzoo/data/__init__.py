@@ -77,40 +77,64 @@ def to_model_images(
 ) -> torch.Tensor:
     """Convert images (N,H,W), (N,H,W,C) or (N,C,H,W) uint8 or float to NCHW [-1, 1].
 
-    Resizes (bilinear, antialiased) to ``size`` and converts grey↔RGB; refuses other channel
-    counts with a clear message.
+    Converts grey ↔ RGB, drops an alpha channel the model does not take (or adds an opaque one
+    it does), centre-crops non-square images to a square (never squashes them) and resizes
+    (bilinear, antialiased) to ``size``. Anything else (no images, another layout, a channel
+    count that cannot be converted, NaN) is a :class:`DataError` naming ``source``.
     """
     import numpy as np
     import torch
     import torch.nn.functional as F
 
-    t = torch.as_tensor(np.asarray(images))
+    arr = images if isinstance(images, torch.Tensor) else np.asarray(images)
+    if isinstance(arr, np.ndarray) and arr.dtype.kind not in "biuf":
+        raise DataError(f"{source}: images must be numbers, got an array of {arr.dtype}")
+    t = torch.as_tensor(arr)
+    shape = tuple(t.shape)
+    layouts = "(N,H,W), (N,H,W,C) or (N,C,H,W)"
     if t.ndim == 3:
         t = t[:, None]
-    elif t.ndim == 4 and t.shape[-1] in (1, 3, 4) and t.shape[1] not in (1, 3, 4):
-        t = t.permute(0, 3, 1, 2)
+    elif t.ndim == 4:  # channels last when the last axis is small and the second is not
+        small = {1, 2, 3, 4, channels}
+        if t.shape[-1] in small and t.shape[1] not in small:
+            t = t.permute(0, 3, 1, 2)
     if t.ndim != 4:
-        raise DataError(f"{source}: expected images of shape (N,H,W[,C]), got {tuple(t.shape)}")
+        raise DataError(f"{source}: expected images of shape {layouts}, got {shape}")
+    if len(t) == 0 or t.shape[-1] == 0 or t.shape[-2] == 0:
+        raise DataError(f"{source}: holds no images (shape {shape})")
     if t.dtype == torch.uint8:
         t = t.float() / 127.5 - 1
     else:
         t = t.float()
+        if not bool(torch.isfinite(t).all()):
+            raise DataError(f"{source}: images hold NaN or infinite values")
         lo, hi = float(t.min()), float(t.max())
         if lo >= 0 and hi > 1.0:  # 0..255 floats (or 0..16 as sklearn digits)
             t = t / (255.0 if hi > 16 else 16.0) * 2 - 1
         elif lo >= 0:  # 0..1
             t = t * 2 - 1
-    c = t.shape[1]
-    if c == 4:
-        t, c = t[:, :3], 3
+    c = given = t.shape[1]
     if c != channels:
-        if c == 1 and channels == 3:
-            t = t.expand(-1, 3, -1, -1)
+        if c == 4:  # drop the alpha channel the model does not take
+            t, c = t[:, :3], 3
+        if c == 1 and channels in (3, 4):
+            t, c = t.expand(-1, 3, -1, -1), 3
         elif c == 3 and channels == 1:
             t = (t * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
-        else:
-            raise DataError(f"{source}: images have {c} channels, the model takes {channels}")
-    if t.shape[-2:] != (size, size):
+            c = 1
+        if c == 3 and channels == 4:  # opaque alpha
+            t, c = torch.cat([t, torch.ones_like(t[:, :1])], 1), 4
+        if c != channels:
+            raise DataError(
+                f"{source}: images of shape {shape} have {given} channels; the model "
+                f"takes {channels} (1, 3 and 4 convert into each other, other counts do not)"
+            )
+    h, w = t.shape[-2:]
+    if h != w:  # centre crop to the largest square
+        s = min(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        t = t[:, :, top : top + s, left : left + s]
+    if t.shape[-1] != size:
         t = F.interpolate(
             t, size=(size, size), mode="bilinear", align_corners=False, antialias=True
         )

@@ -2,12 +2,15 @@
 
 genzoo writes only safetensors, so optimizer state is flattened into tensors
 (``optim.<net>.<param index>.<key>``) and the rest (param groups, counters) into JSON metadata.
+RNG states are tensors ``rng.<name>``: torch's CPU generator (``rng.torch``), the trainer's own
+(``rng.trainer``) and, when CUDA is available, one per visible GPU (``rng.cuda.<index>``).
 Writes are atomic: after a crash the previous complete checkpoint is still there.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,48 @@ import torch
 
 from genzoo.errors import WeightsError
 from genzoo.weights import read_metadata, read_tensors, save_tensors
+
+log = logging.getLogger(__name__)
+
+
+def global_rng_states() -> dict[str, torch.Tensor]:
+    """torch's global RNG states: the CPU one and, when CUDA is available, every GPU's
+    (``cuda.<index>``); nothing for CUDA on a machine without it."""
+    states = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        for i, st in enumerate(torch.cuda.get_rng_state_all()):
+            states[f"cuda.{i}"] = st.cpu()
+    return states
+
+
+def restore_global_rng_states(rng: dict[str, torch.Tensor]) -> None:
+    """Set what :func:`global_rng_states` saved. GPU states are restored when CUDA is available
+    (as many as there are both states and GPUs); a checkpoint without them (written on a CPU)
+    leaves the GPUs' generators as they are, and GPU states on a machine without CUDA are
+    ignored, each with a log line, never an error."""
+    if "torch" in rng:
+        torch.set_rng_state(rng["torch"])
+    cuda = [rng[k] for k in sorted((k for k in rng if k.startswith("cuda.")), key=_index)]
+    if not torch.cuda.is_available():
+        if cuda:
+            log.info("checkpoint holds %d CUDA RNG state(s); no CUDA here: not restored", len(cuda))
+        return
+    if not cuda:
+        log.info("checkpoint holds no CUDA RNG state (written without CUDA); GPUs keep theirs")
+        return
+    n = torch.cuda.device_count()
+    if len(cuda) != n:
+        log.warning(
+            "checkpoint holds %d CUDA RNG state(s), %d GPU(s) here: restoring the first %d",
+            len(cuda),
+            n,
+            min(n, len(cuda)),
+        )
+    torch.cuda.set_rng_state_all(cuda[:n])
+
+
+def _index(key: str) -> int:
+    return int(key.rsplit(".", 1)[1])
 
 
 def save_checkpoint(

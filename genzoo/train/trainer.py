@@ -5,7 +5,11 @@ batch), zeroing, back-propagating and stepping the optimizers of its networks; t
 network is updated. Every ``log_every`` steps a JSON line goes to ``metrics.jsonl``; every
 ``sample_every`` steps a grid from fixed latents goes to ``samples/``; every
 ``checkpoint_every`` steps an atomic checkpoint is written. ``resume=True`` continues from the
-checkpoint bit for bit (same RNG states, same data position).
+checkpoint bit for bit (same RNG states, CUDA's included, same data position).
+
+With ``training.amp`` the phases' losses run under autocast: bf16 on CPU (no scaling needed)
+and fp16 on CUDA, where each phase has a :class:`torch.amp.GradScaler` (saved in checkpoints)
+that scales its loss before back-propagating and skips steps whose gradients overflow.
 
 Under ``torchrun`` (``WORLD_SIZE`` > 1) each process takes its slice of every global batch and
 gradients are averaged across processes before each optimizer step (gloo on CPU, NCCL on GPU),
@@ -33,7 +37,12 @@ from genzoo.errors import DataError, SpecError
 from genzoo.model import GenerativeModel
 from genzoo.registry import Registries
 from genzoo.spec.model import OptimizerSpec, TrainingSpec
-from genzoo.train.checkpoint import load_checkpoint, save_checkpoint
+from genzoo.train.checkpoint import (
+    global_rng_states,
+    load_checkpoint,
+    restore_global_rng_states,
+    save_checkpoint,
+)
 from genzoo.train.phases import Batch, Phase, ResolvedLoss, TrainContext
 
 log = logging.getLogger(__name__)
@@ -85,6 +94,23 @@ def make_optimizer(spec: OptimizerSpec, params: Any) -> torch.optim.Optimizer:
     if spec.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=spec.lr, weight_decay=spec.weight_decay)
     return torch.optim.SGD(params, lr=spec.lr, weight_decay=spec.weight_decay)
+
+
+def progress_postfix(images_per_second: float, logs: dict[str, float]) -> dict[str, str]:
+    """What the progress bar shows after the step count: images/s, then every value the step
+    logged (all of them: WGAN-GP's g_loss comes after four critic values), 3 digits each."""
+    ips = images_per_second
+    out = {"img/s": f"{ips:.0f}" if ips >= 10 else f"{ips:.1f}"}
+    out.update({k: f"{v:.3g}" for k, v in logs.items()})
+    return out
+
+
+def make_grad_scaler(device: torch.device, amp: bool) -> torch.amp.GradScaler | None:
+    """A gradient scaler where mixed precision needs one: fp16 autocast on CUDA. bf16 (the CPU's
+    autocast type) has float32's range, so it needs none."""
+    if not amp or device.type != "cuda":
+        return None
+    return torch.amp.GradScaler("cuda")
 
 
 def resolve_losses(recipe: TrainingSpec, registries: Registries) -> dict[str, ResolvedLoss]:
@@ -228,6 +254,10 @@ class Trainer:
                 raise SpecError(f"training.ema.network: unknown network {name!r}")
             self.ema[name] = copy.deepcopy(nets[name]).eval().requires_grad_(False)
         self.stream = DataStream(data, self.recipe.batch_size, self.recipe.seed)
+        # one scaler per phase: an overflow in D's loss must not shrink G's scale
+        self.scalers: list[torch.amp.GradScaler | None] = [
+            make_grad_scaler(self.device, self.recipe.amp) for _ in self.phases
+        ]
         self.step = 0
         self._t0: float | None = None
         self._session_images = 0
@@ -265,11 +295,9 @@ class Trainer:
                 "seconds": self._seconds_before + self._session_seconds(),
                 "images": self._images_before + self._session_images,
                 "sessions": self._sessions,
+                "grad_scalers": [None if sc is None else sc.state_dict() for sc in self.scalers],
             },
-            rng={
-                "torch": torch.get_rng_state(),
-                "trainer": self.ctx.generator.get_state(),
-            },
+            rng={**global_rng_states(), "trainer": self.ctx.generator.get_state()},
         )
 
     def resume(self) -> bool:
@@ -285,8 +313,12 @@ class Trainer:
         self._seconds_before = float(state.get("seconds", 0.0))
         self._images_before = int(state.get("images", 0))
         self._sessions = int(state.get("sessions", 1)) + 1
-        torch.set_rng_state(rng["torch"])
+        restore_global_rng_states(rng)
         self.ctx.generator.set_state(rng["trainer"])
+        scalers = state.get("grad_scalers") or []
+        for scaler, saved in zip(self.scalers, scalers, strict=False):
+            if scaler is not None and saved:
+                scaler.load_state_dict(saved)
         log.info("resumed from %s at step %d", self.checkpoint_path, self.step)
         return True
 
@@ -306,7 +338,13 @@ class Trainer:
         dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
         return torch.autocast(self.device.type, dtype=dtype)
 
-    def _run_phase(self, phase: Phase, batch: Batch | None, logs: dict[str, float]) -> Batch | None:
+    def _run_phase(
+        self,
+        phase: Phase,
+        batch: Batch | None,
+        logs: dict[str, float],
+        scaler: torch.amp.GradScaler | None = None,
+    ) -> Batch | None:
         nets = self.model.networks
         for _ in range(phase.repeat):
             if phase.needs_batch or batch is None:
@@ -315,10 +353,16 @@ class Trainer:
                 self.optimizers[name].zero_grad(set_to_none=True)
             with self._autocast():
                 loss, items = phase.loss(batch, self.ctx)
-            loss.backward()
+            (loss if scaler is None else scaler.scale(loss)).backward()
             for name in phase.networks:
+                # averaging scaled gradients is fine: the scaler unscales (and checks) after it
                 self.dist.all_reduce_grads(list(nets[name].parameters()))
-                self.optimizers[name].step()
+                if scaler is None:
+                    self.optimizers[name].step()
+                else:
+                    scaler.step(self.optimizers[name])
+            if scaler is not None:
+                scaler.update()
             if phase.after_step is not None:
                 phase.after_step()
             logs.update(items)
@@ -383,12 +427,12 @@ class Trainer:
             self._apply_step_settings()
             batch = None
             logs = {}
-            for phase in self.phases:
+            for phase, scaler in zip(self.phases, self.scalers, strict=True):
                 if self.step % phase.every or (
                     phase.active is not None and not phase.active(self.step)
                 ):
                     continue
-                batch = self._run_phase(phase, batch, logs)
+                batch = self._run_phase(phase, batch, logs, scaler)
                 images += (
                     (self._step_batch or self.recipe.batch_size)
                     * phase.repeat
@@ -400,8 +444,8 @@ class Trainer:
             elapsed = time.perf_counter() - t0
             rate = images / elapsed if elapsed > 0 else 0.0
             if bar is not None:
+                bar.set_postfix(progress_postfix(rate, logs), refresh=False)
                 bar.update(1)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in list(logs.items())[:4]}, refresh=False)
             if self.dist.rank == 0 and (self.step % self.recipe.log_every == 0 or self.step == end):
                 line = {"step": self.step, "images_per_s": round(rate, 2), **logs}
                 with metrics_file.open("a") as f:

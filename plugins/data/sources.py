@@ -34,10 +34,14 @@ def _finish(
 ) -> ArrayDataset:
     import torch
 
+    if y is not None:
+        y = _labels(y, len(x), source)
     if classes is not None:
         if y is None:
             raise DataError(f"{source}: `classes` needs a labelled source")
         keep = np.isin(y, np.asarray(classes))
+        if not keep.any():
+            raise DataError(f"{source}: no samples with labels {list(classes)}")
         x, y = x[keep], y[keep]
     if limit is not None:
         perm = np.random.default_rng(0).permutation(len(x))[:limit]
@@ -46,6 +50,21 @@ def _finish(
     images = to_model_images(x, channels, size, source=source)
     labels = None if y is None else torch.as_tensor(y, dtype=torch.long)
     return ArrayDataset(images, labels, names, info)
+
+
+def _labels(y: np.ndarray, n: int, source: str) -> np.ndarray:
+    """``y`` checked to be one non-negative integer label per image."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise DataError(f"{source}: labels must have shape (N,), one per image, got {y.shape}")
+    if len(y) != n:
+        raise DataError(f"{source}: {n} images but {len(y)} labels")
+    if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
+        raise DataError(f"{source}: labels must be integers, got {y.dtype} values")
+    y = y.astype(np.int64)
+    if len(y) and y.min() < 0:
+        raise DataError(f"{source}: labels must be >= 0, found {int(y.min())}")
+    return y
 
 
 def mnist5k(
@@ -123,15 +142,24 @@ def image_folder(
     classes: Sequence[int] | None = None,
     limit: int | None = None,
 ) -> ArrayDataset:
-    """Images under ``path``; sub-folder names become labels when every image is in one.
+    """Images under ``path`` (searched recursively) as ``channels`` × ``size`` × ``size``.
 
-    Unreadable files are skipped and counted (``info['skipped']``), never a crash.
+    Each image is converted to grey (1 channel), RGB (3) or RGBA (4), **centre-cropped** to the
+    largest square in its middle (a non-square image is cropped, never squashed) and then
+    resized (bicubic) to ``size``. Sub-folder names become labels (in sorted order) when every
+    image is in one. Unreadable files (not an image, truncated, ...) are skipped and counted:
+    ``info['skipped']`` holds the count and one warning is logged (with the first file and
+    why), never a crash. A missing folder, one without images, one where no image can be read
+    or a channel count image files cannot give is a :class:`DataError`.
     """
-    from PIL import Image, UnidentifiedImageError
+    from genzoo.images import image_mode, load_image
 
     root = Path(path)
-    if not root.is_dir():
+    if not root.exists():
         raise DataError(f"image folder {root} does not exist")
+    if not root.is_dir():
+        raise DataError(f"image folder {root} is not a folder")
+    image_mode(channels, f"image folder {root}")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataError(
@@ -139,22 +167,27 @@ def image_folder(
         )
     subdirs = sorted({p.parent.relative_to(root).parts[0] for p in files if p.parent != root})
     labelled = bool(subdirs) and all(p.parent != root for p in files)
-    mode = {1: "L", 3: "RGB", 4: "RGB"}[channels]
     arrays, labels, skipped = [], [], []
     for p in files:
         try:
-            with Image.open(p) as im:
-                im = im.convert(mode).resize((size, size), Image.Resampling.BICUBIC)
-                arrays.append(np.asarray(im, dtype=np.uint8))
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            skipped.append(f"{p}: {exc}")
+            arrays.append(load_image(p, channels, size))
+        except DataError as exc:
+            skipped.append(str(exc))
             continue
         if labelled:
             labels.append(subdirs.index(p.relative_to(root).parts[0]))
-    if skipped:
-        log.warning("skipped %d unreadable image(s) in %s, e.g. %s", len(skipped), root, skipped[0])
     if not arrays:
-        raise DataError(f"image folder {root}: none of {len(files)} images could be read")
+        raise DataError(
+            f"image folder {root}: none of {len(files)} images could be read, e.g. {skipped[0]}"
+        )
+    if skipped:
+        log.warning(
+            "skipped %d unreadable image(s) of %d in %s, e.g. %s",
+            len(skipped),
+            len(files),
+            root,
+            skipped[0],
+        )
     x = np.stack(arrays)
     y = np.asarray(labels, dtype=np.int64) if labelled else None
     info = {"source": f"image folder {root}", "skipped": len(skipped)}
@@ -170,17 +203,40 @@ def npz_arrays(
     classes: Sequence[int] | None = None,
     limit: int | None = None,
 ) -> ArrayDataset:
-    """Arrays ``x`` (N,H,W[,C] or N,C,H,W; uint8 or float) and optional ``y`` from a .npz file."""
+    """Arrays ``x`` (N,H,W[,C] or N,C,H,W; uint8 or float) and optional ``y`` from a .npz file.
+
+    ``y`` must hold one non-negative integer label per image. Images are converted, centre-
+    cropped and resized as :func:`genzoo.data.to_model_images` does; a missing or unreadable
+    file, a missing ``x`` or arrays of the wrong shape are a :class:`DataError` naming the file.
+    """
+    import zipfile
+    import zlib
+
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{p}: no such .npz file")
+    errors = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
     try:
-        with np.load(p, allow_pickle=False) as f:
-            if "x" not in f:
-                raise DataError(f"{p}: needs an array named 'x' (found {sorted(f.files)})")
+        with p.open("rb") as fh:
+            magic = fh.read(6)
+        if magic == b"\x93NUMPY":
+            raise DataError(f"{p}: a single .npy array, expected a .npz archive with 'x' in it")
+        if not magic.startswith(b"PK"):
+            raise DataError(f"{p}: not a .npz archive (expected arrays 'x' and optionally 'y')")
+        f = np.load(p, allow_pickle=False)
+    except errors as exc:
+        raise DataError(f"{p}: cannot read .npz ({_first_line(exc)})") from None
+    with f:
+        if "x" not in f.files:
+            raise DataError(f"{p}: needs an array named 'x' (found {sorted(f.files)})")
+        try:
             x = f["x"]
-            y = f["y"].astype(np.int64) if "y" in f else None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{p}: cannot read .npz: {exc}") from None
+            y = f["y"] if "y" in f.files else None
+        except errors as exc:
+            raise DataError(f"{p}: cannot read .npz ({_first_line(exc)})") from None
     info = {"source": f"npz {p}"}
     return _finish(x, y, None, channels, size, classes, limit, info, str(p))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
