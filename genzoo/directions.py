@@ -124,8 +124,9 @@ def resolve(zoo: Zoo, name: str, ref: str) -> torch.Tensor:
             f"{entry.name} has no {method!r} directions; run `genzoo directions {entry.name} "
             f"--method {method}`"
         )
-    dirs, _ = stored[method]
-    i = int(idx or 0)
-    if not 0 <= i < len(dirs):
-        raise CapabilityError(f"{ref}: {method} has directions 0..{len(dirs) - 1}")
-    return dirs[i]
+    dirs, names = stored[method]
+    ref = f"{method}:{idx or 0}"
+    keys = [n.split(" ")[0] for n in names]  # "pca:0 (1.2 var)" → "pca:0"
+    if ref in keys:  # by name: boundary:7 is class 7's even when a class had too few samples
+        return dirs[keys.index(ref)]
+    raise CapabilityError(f"{entry.name} has no direction {ref!r}; it has {', '.join(keys)}")

@@ -54,7 +54,7 @@ def load_image(path: str | Path, channels: int, size: int) -> np.ndarray:
     except FileNotFoundError:
         raise DataError(f"{path}: no such image file") from None
     except UnidentifiedImageError:
-        raise DataError(f"{path}: not an image file Pillow can read") from None
+        raise DataError(f"{path}: cannot read image (not a file Pillow can read)") from None
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise DataError(f"{path}: cannot read image ({reason})") from None

@@ -67,7 +67,7 @@ def test_unreadable_files_are_skipped_counted_and_logged(tmp_path, caplog):
     assert len(warnings) == 1
     msg = warnings[0].getMessage()
     assert f"skipped 2 unreadable image(s) of 5 in {tmp_path}" in msg
-    assert "text.png: not an image file Pillow can read" in msg  # the first one, and why
+    assert "text.png: cannot read image (not a file Pillow can read)" in msg
     assert "\n" not in msg
 
 

@@ -112,7 +112,10 @@ def test_open_an_image_reconstruct_and_denoise(qtbot, cache, digits, messages, s
     assert "dae-mnist has no calibrated threshold" in view.details.text()
 
     # drop a large colour copy onto the view: converted like `genzoo reconstruct` converts it
-    big = Image.open(digits[0]).convert("RGB").resize((112, 84), Image.Resampling.NEAREST)
+    # (a wide canvas with the digit in the middle: the reader centre-crops, then resizes)
+    digit = Image.open(digits[0]).convert("RGB").resize((84, 84), Image.Resampling.NEAREST)
+    big = Image.new("RGB", (112, 84))
+    big.paste(digit, (14, 0))
     big.save(digits[0].with_name("big.png"))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(digits[0].with_name("big.png")))])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import torch
@@ -92,3 +93,23 @@ def test_projection_recovers_a_generated_latent(toy):
 
 def test_same_seed_same_image(toy):
     assert torch.equal(toy.sample(4, seed=11), toy.sample(4, seed=11))
+
+
+def test_directions_are_resolved_by_name_not_position(tmp_path):
+    import shutil
+
+    import genzoo_zoo
+    from genzoo import directions
+    from genzoo.errors import CapabilityError
+    from genzoo.settings import Settings
+    from genzoo.zoo import Zoo
+
+    folder = tmp_path / "dcgan-mnist"
+    shutil.copytree(Path(genzoo_zoo.__file__).parent / "dcgan-mnist", folder)
+    dirs = torch.eye(3, 100)
+    # class 1 had too few samples for a boundary: the rows are classes 0, 2 and 7
+    directions.save(folder, "boundary", dirs, ["boundary:0", "boundary:2", "boundary:7"], {})
+    zoo = Zoo(settings=Settings(store_dir=tmp_path / "s", cache_dir=tmp_path / "c"))
+    assert torch.equal(directions.resolve(zoo, folder, "boundary:7"), dirs[2])
+    with pytest.raises(CapabilityError, match="no direction 'boundary:1'"):
+        directions.resolve(zoo, folder, "boundary:1")
