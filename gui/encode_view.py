@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from genzoo_gui.render import AutoencodeRequest, AutoencodeResult, ModelCache
-from genzoo_gui.widgets import ImagePanel
-from genzoo_gui.workers import Renderer
+from genzoo_gui.widgets import ImagePanel, View
 
 DEBOUNCE_MS = 40
 PANEL = 198  # a 28 px digit at 7× (nearest neighbour) plus the panel's border
@@ -85,18 +84,13 @@ def _threshold_text(score: float, threshold: dict[str, Any]) -> str:
     return f"score {score:.4f} {sign} threshold {t:.4f}\n{how}"
 
 
-class EncodeView(QWidget):
+class EncodeView(View):
     """Input, reconstruction, noisy copy, denoised copy and anomaly verdict of one image."""
 
     def __init__(
         self, cache: ModelCache, status: Callable[[str], None], parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self.cache, self.status = cache, status
-        self.renderer = Renderer(cache)
-        self.renderer.result.connect(self._show_result)
-        self.renderer.error.connect(self._show_error)
-        self.entry: Any | None = None
+        super().__init__(cache, status, parent)
         self.problem: str | None = None
         self.source: tuple[str, Any] | None = None  # ("file", path) or ("held-out", index)
         self.result: AutoencodeResult | None = None

@@ -19,8 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from genzoo_gui.encode_view import PANEL, cannot_encode
 from genzoo_gui.render import DecodeRequest, LatentMapRequest, LatentMapResult, ModelCache, Result
-from genzoo_gui.widgets import ImagePanel
-from genzoo_gui.workers import Renderer
+from genzoo_gui.widgets import ImagePanel, View
 
 # matplotlib's tab10, so the digits look as in the papers' figures
 PALETTE = [
@@ -239,18 +238,13 @@ class ScatterPlot(QWidget):
             y += fm.height() + 3
 
 
-class LatentMapView(QWidget):
+class LatentMapView(View):
     """The latent map of an encoding entry, with a decoded image of the clicked point."""
 
     def __init__(
         self, cache: ModelCache, status: Callable[[str], None], parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self.cache, self.status = cache, status
-        self.renderer = Renderer(cache)
-        self.renderer.result.connect(self._show_result)
-        self.renderer.error.connect(self._show_error)
-        self.entry: Any | None = None
+        super().__init__(cache, status, parent)
         self.problem: str | None = None
         self.maps: dict[str, LatentMapResult] = {}  # per entry, computed once
         self.pending: str | None = None  # the entry whose map is being computed

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from genzoo_gui.render import MixRequest, MixResult, ModelCache
-from genzoo_gui.widgets import GridCanvas
-from genzoo_gui.workers import Renderer
+from genzoo_gui.widgets import GridCanvas, View
 
 PRESETS = ("coarse", "middle", "fine", "custom")
 
@@ -31,20 +30,15 @@ def _seeds(text: str) -> tuple[int, ...]:
     return out
 
 
-class MixView(QWidget):
+class MixView(View):
     """Pick row and column seeds and a layer range; see the mixed grid."""
 
     def __init__(
         self, cache: ModelCache, status: Callable[[str], None], parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self.cache, self.status = cache, status
-        self.entry: Any = None
+        super().__init__(cache, status, parent)
         self.num_ws = 0
         self.frame: Any = None
-        self.renderer = Renderer(cache)
-        self.renderer.result.connect(self._show)
-        self.renderer.error.connect(lambda m: self.status(f"error: {m}"))
         self.debounce = QTimer(self, singleShot=True, interval=30)
         self.debounce.timeout.connect(self.request)
         h = QHBoxLayout(self)
@@ -135,7 +129,7 @@ class MixView(QWidget):
         if req is not None:
             self.renderer.submit(req)
 
-    def _show(self, result: MixResult) -> None:
+    def _show_result(self, result: MixResult) -> None:
         self.frame = result.frames[0]
         self.num_ws = result.num_ws
         a, b = result.layers

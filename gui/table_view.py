@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from genzoo_gui.render import ModelCache, TableRequest, TableResult
-from genzoo_gui.workers import Renderer
+from genzoo_gui.widgets import View
 
 
 def _cell(v: Any) -> str:
@@ -30,19 +30,14 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-class TableView(QWidget):
+class TableView(View):
     """Synthetic rows of one domain as a table, saved as CSV or Parquet."""
 
     def __init__(
         self, cache: ModelCache, status: Callable[[str], None], parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self.cache, self.status = cache, status
-        self.entry: Any = None
+        super().__init__(cache, status, parent)
         self.columns: dict[str, np.ndarray] | None = None
-        self.renderer = Renderer(cache)
-        self.renderer.result.connect(self._show)
-        self.renderer.error.connect(lambda m: self.status(f"error: {m}"))
         self.debounce = QTimer(self, singleShot=True, interval=30)
         self.debounce.timeout.connect(self.request)
         h = QHBoxLayout(self)
@@ -102,7 +97,7 @@ class TableView(QWidget):
         )
         self.renderer.submit(req)
 
-    def _show(self, result: TableResult) -> None:
+    def _show_result(self, result: TableResult) -> None:
         self.columns = result.columns
         names = list(result.columns)
         n = len(next(iter(result.columns.values()))) if names else 0

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from genzoo_gui.render import ModelCache
+from genzoo_gui.workers import Renderer
 
 
 def to_pixmap(arr: np.ndarray, size: int) -> QPixmap:
@@ -89,3 +93,32 @@ class GridCanvas(QLabel):
         if cell is not None:
             self.cellClicked.emit(cell)
         super().mousePressEvent(event)
+
+
+class View(QWidget):
+    """A tab of the main window. The contract with the window: ``View(cache, status)``,
+    ``set_entry(entry)`` on every selection change (even while hidden), ``activate()`` when the
+    tab is shown. Each view owns a :class:`Renderer` (newest request wins per view) whose
+    results arrive in ``_show_result`` and errors in ``_show_error``, on the GUI thread."""
+
+    def __init__(
+        self, cache: ModelCache, status: Callable[[str], None], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.cache, self.status = cache, status
+        self.entry: Any | None = None
+        self.renderer = Renderer(cache)
+        self.renderer.result.connect(self._show_result)
+        self.renderer.error.connect(self._show_error)
+
+    def set_entry(self, entry: Any | None) -> None:
+        raise NotImplementedError
+
+    def activate(self) -> None:
+        """The tab became visible: render what is missing (default: nothing)."""
+
+    def _show_result(self, result: Any) -> None:
+        raise NotImplementedError
+
+    def _show_error(self, message: str) -> None:
+        self.status(f"error: {message}")
