@@ -26,10 +26,18 @@ SHIPPED = [
     "progan-mnist",
     "radialgan-breast-cancer",
     "stylegan-mnist",
+    "stylegan2-mnist",
     "vae-mnist",
     "wgan-gp-mnist",
 ]
-DIGIT_GANS = ["dcgan-mnist", "gan-mnist", "progan-mnist", "stylegan-mnist", "wgan-gp-mnist"]
+DIGIT_GANS = [
+    "dcgan-mnist",
+    "gan-mnist",
+    "progan-mnist",
+    "stylegan-mnist",
+    "stylegan2-mnist",
+    "wgan-gp-mnist",
+]
 
 
 @pytest.fixture(scope="module")
