@@ -42,7 +42,7 @@ from genzoo_gui.render import EditRequest, InterpolateRequest, ModelCache, Resul
 from genzoo_gui.state import AppState
 from genzoo_gui.table_view import TableView
 from genzoo_gui.widgets import GridCanvas, to_pixmap
-from genzoo_gui.workers import Renderer
+from genzoo_gui.workers import Renderer, collect_garbage_on_gui_thread
 from genzoo_gui.zoo_panel import ZooPanel
 
 DEBOUNCE_MS = 30
@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
         self.frames: list[np.ndarray] = []
         self.mode = "sample"
         self.cell: int | None = None  # the grid cell picked last
+        self.submitted: SampleRequest | None = None  # the newest sample request
+        self.shown: SampleRequest | None = None  # the request whose grid is on the canvas
         self.setWindowTitle("genzoo")
         self.resize(1180, 760)
         self._build()
@@ -266,7 +268,7 @@ class MainWindow(QMainWindow):
     def _entry_changed(self, name: str) -> None:
         entry = self.zoo.entry(name)
         self.state.entry = name
-        self.cell = None
+        self.cell, self.shown = None, None
         self.picked.setText("no cell picked")
         self.label.blockSignals(True)
         self.label.clear()
@@ -285,6 +287,9 @@ class MainWindow(QMainWindow):
         )
         for view in self.views.values():
             view.set_entry(entry)
+        for name_label, slider in zip(self.slider_names, self.sliders, strict=True):
+            name_label.setText("–")  # the new entry's directions arrive with its first edit
+            slider.setEnabled(False)
         self.samples_images = entry.spec.data.kind == "image" and "sample" in caps
         if not entry.is_local:
             self.renderer.drop_pending()
@@ -332,14 +337,15 @@ class MainWindow(QMainWindow):
         req = self.sample_request() if entry is not None and entry.is_local else None
         if req is not None:
             self.mode = "sample"
+            self.submitted = req  # the newest request: the only one whose frame will be shown
             self.renderer.submit(req)
 
     def pick_cell(self, index: int) -> None:
         """Make a grid cell the current sample (its seed is the grid's seed + index)."""
-        if index >= self.grid.value() ** 2:
+        if self.shown is None or index >= self.shown.grid**2:
             return
         self.cell = index
-        seed = self.seed.value() + index
+        seed = self.shown.seed + index
         label = f", class {self.label.currentText()}" if self.label.isEnabled() else ""
         self.picked.setText(f"picked: seed {seed}{label}")
         self.status.showMessage(
@@ -347,7 +353,8 @@ class MainWindow(QMainWindow):
         )
 
     def picked_seed(self) -> int:
-        return self.seed.value() + (self.cell or 0)
+        shown = self.shown
+        return (shown.seed if shown else self.seed.value()) + (self.cell or 0)
 
     def copy_seed(self) -> None:
         QGuiApplication.clipboard().setText(str(self.picked_seed()))
@@ -370,7 +377,7 @@ class MainWindow(QMainWindow):
         if path:
             from PIL import Image
 
-            n, pad = self.grid.value(), 2
+            n, pad = self.shown.grid, 2
             side = (frame.shape[0] - pad) // n - pad
             r, c = divmod(self.cell, n)
             y, x = pad + r * (side + pad), pad + c * (side + pad)
@@ -494,11 +501,14 @@ class MainWindow(QMainWindow):
             self.scrub.setValue(0)
             self._show_frame(0)
         else:
-            self.grid_frame = result.frames[0]
-            self.canvas.show_grid(self.grid_frame, self.grid.value())
-        psi = self.psi.value() / 100 if self.psi.isEnabled() else 1.0
+            self.grid_frame, self.shown = result.frames[0], self.submitted
+            self.canvas.show_grid(self.grid_frame, self.shown.grid)
+        # what was rendered, not what the controls say now (a newer request may be pending)
+        shown = self.shown if self.mode == "sample" else None
+        seed = shown.seed if shown else self.seed.value()
+        psi = (shown.truncation or 1.0) if shown else 1.0
         self.status.showMessage(
-            f"{self.state.entry}  seed {self.seed.value()}  ψ {psi:.2f}  {result.ms:.0f} ms  "
+            f"{self.state.entry}  seed {seed}  ψ {psi:.2f}  {result.ms:.0f} ms  "
             f"{self.zoo.settings.device}"
         )
 
@@ -568,6 +578,7 @@ def main(argv: list[str] | None = None, entry: str | None = None) -> int:
     import platformdirs
 
     app = QApplication.instance() or QApplication(argv or sys.argv)
+    gc_timer = collect_garbage_on_gui_thread(app)  # noqa: F841 - kept alive with the app
     win = MainWindow(state_file=platformdirs.user_config_path("genzoo") / "gui-state.json")
     if entry:
         win.select(entry)

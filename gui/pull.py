@@ -7,6 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from genzoo_gui.workers import keep_alive, release
+
 
 class _Signals(QObject):
     progress = Signal(int, int)  # bytes done, bytes total (0: unknown)
@@ -42,6 +44,8 @@ class _PullJob(QRunnable):
             self.signals.failed.emit(self.name, f"{type(exc).__name__}: {exc}")
         else:
             self.signals.done.emit(res.name, res.downloaded)
+        finally:
+            release(self)
 
 
 class PullController(QObject):
@@ -70,7 +74,7 @@ class PullController(QObject):
             return False
         self.active = name
         self._stop = threading.Event()
-        self.pool.start(_PullJob(self.zoo, name, self._signals, self._stop))
+        self.pool.start(keep_alive(_PullJob(self.zoo, name, self._signals, self._stop)))
         return True
 
     def cancel(self) -> None:
