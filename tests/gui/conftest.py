@@ -25,3 +25,13 @@ def _workers_finish_within_their_test(qapp):
     # cyclic GC they may be collected wherever an allocation triggers it — inside a worker of
     # the next test — and deleting Qt widgets off the GUI thread crashes the process.
     gc.collect()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Where screenshots go: $GENZOO_SCREENSHOTS (docs/screenshots for the README) or tmp."""
+    from pathlib import Path
+
+    folder = Path(os.environ.get("GENZOO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

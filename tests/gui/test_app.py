@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -19,13 +18,6 @@ from genzoo_gui import render as render_mod
 from genzoo_gui.app import MainWindow
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("GENZOO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ a temporary folder.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,13 +28,6 @@ from genzoo_gui.render import AutoencodeRequest, LatentMapResult, ModelCache
 pytestmark = pytest.mark.gui
 
 SIZE = (800, 560)  # about the main window's tab area
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("GENZOO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")

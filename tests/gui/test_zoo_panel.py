@@ -3,9 +3,6 @@ cancel, failure), remove, and the settings dialog."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from genzoo.settings import Settings
@@ -20,13 +17,6 @@ pytestmark = pytest.mark.gui
 @pytest.fixture(autouse=True)
 def _no_backoff(hf_no_backoff):
     """The Hub client's retry sleeps are made instant."""
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("GENZOO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
