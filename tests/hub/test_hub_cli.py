@@ -8,8 +8,6 @@ family instead of the installed plugins.
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import torch
 import yaml
@@ -18,7 +16,7 @@ from click.testing import CliRunner
 import genzoo.cli
 from genzoo.cli import cli
 from genzoo.weights import read_tensors
-from tests.hub.test_pull import REPO, remote_entry, weights_bytes
+from tests.hub.test_pull import REPO, pushed_entry, remote_entry, weights_bytes
 from tests.toy import toy_plugin
 
 
@@ -161,17 +159,7 @@ def test_push_then_pull_round_trip(env, fake_hub):
     assert b"library_name: genzoo" in files["README.md"]
 
     pushed = files["model.safetensors"]
-    spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
-    spec["name"] = "toy-copy"
-    spec["weights"] = [
-        {
-            "file": "model.safetensors",
-            "repo": "me/toy-copy",
-            "sha256": hashlib.sha256(pushed).hexdigest(),
-        }
-    ]
-    (zoo_dir / "toy-copy").mkdir()
-    (zoo_dir / "toy-copy" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    pushed_entry(zoo_dir, pushed, "me/toy-copy")
     res = run("pull", "toy-copy", "--no-progress")
     assert res.exit_code == 0 and "installed toy-copy" in res.stdout, res.output
     store = tmp_path / "store"

@@ -62,6 +62,18 @@ def remote_entry(
     return entry
 
 
+def pushed_entry(zoo_dir: Path, data: bytes, repo: str, name: str = "toy-copy") -> Path:
+    """An entry folder, beside ``toy-remote``, whose weights are ``data`` pushed to ``repo``."""
+    spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
+    spec["name"] = name
+    spec["weights"] = [
+        {"file": "model.safetensors", "repo": repo, "sha256": hashlib.sha256(data).hexdigest()}
+    ]
+    (zoo_dir / name).mkdir()
+    (zoo_dir / name / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    return zoo_dir / name
+
+
 @pytest.fixture
 def world(fake_hub, make_zoo, tmp_path):
     data = weights_bytes(make_zoo)
@@ -225,17 +237,7 @@ def test_push_then_pull_round_trip(world, fake_hub, tmp_path):
     assert {"genzoo.yaml", "model.safetensors", "README.md", "config.json"} <= set(files)
     assert json.loads(files["config.json"])["genzoo_family"] == "toy"
     pushed = files["model.safetensors"]
-    spec = yaml.safe_load((zoo_dir / "toy-remote" / "genzoo.yaml").read_text())
-    spec.update(name="toy-copy")
-    spec["weights"] = [
-        {
-            "file": "model.safetensors",
-            "repo": "me/toy-copy",
-            "sha256": hashlib.sha256(pushed).hexdigest(),
-        }
-    ]
-    (zoo_dir / "toy-copy").mkdir()
-    (zoo_dir / "toy-copy" / "genzoo.yaml").write_text(yaml.safe_dump(spec))
+    pushed_entry(zoo_dir, pushed, "me/toy-copy")
     z2 = zoo()
     hub.pull(z2, "toy-copy", progress=False)
     a = z2.load("toy-copy").sample(2, seed=1)

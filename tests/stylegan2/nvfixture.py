@@ -155,6 +155,35 @@ def persistent(
     return Persistent(meta)
 
 
+def tiny_kwargs(**over: Any) -> dict[str, Any]:
+    """genzoo's flat ``Generator`` kwargs of a tiny 16² network (``mapping={...}`` updates
+    ``mapping_kwargs``, other keys replace); :func:`nvidia_kwargs` gives NVIDIA's layout."""
+    kw: dict[str, Any] = {
+        "z_dim": 8,
+        "c_dim": 0,
+        "w_dim": 8,
+        "img_resolution": 16,
+        "img_channels": 3,
+        "mapping_kwargs": {
+            "num_layers": 2,
+            "lr_multiplier": 0.01,
+            "layer_features": None,
+            "embed_features": None,
+            "w_avg_beta": 0.995,
+        },
+        "channel_base": 64,
+        "channel_max": 8,
+        "num_fp16_res": 0,
+        "conv_clamp": None,
+        "architecture": "skip",
+        "resample_filter": [1, 3, 3, 1],
+        "use_noise": True,
+    }
+    kw["mapping_kwargs"].update(over.pop("mapping", {}))
+    kw.update(over)
+    return kw
+
+
 def nvidia_kwargs(kwargs: dict[str, Any], layout: str = "ada") -> dict[str, Any]:
     """NVIDIA's recorded ``Generator`` kwargs for genzoo's flat ``Generator(**kwargs)`` call.
 

@@ -45,27 +45,7 @@ from genzoo_plugins.stylegan2.nvpickle import (
 from tests.stylegan2 import nvfixture as nf
 
 PLUGINS = [("stylegan2", stylegan2), ("gan", gan)]
-KW = {
-    "z_dim": 8,
-    "c_dim": 0,
-    "w_dim": 8,
-    "img_resolution": 16,
-    "img_channels": 3,
-    "mapping_kwargs": {
-        "num_layers": 2,
-        "lr_multiplier": 0.01,
-        "layer_features": None,
-        "embed_features": None,
-        "w_avg_beta": 0.995,
-    },
-    "channel_base": 64,
-    "channel_max": 8,
-    "num_fp16_res": 0,
-    "conv_clamp": None,
-    "architecture": "skip",
-    "resample_filter": [1, 3, 3, 1],
-    "use_noise": True,
-}
+KW = nf.tiny_kwargs()
 # reference §3.3: the globals of a stylegan2-ada-pytorch snapshot (numpy 2, protocol 4) and of
 # the official ffhq.pkl (numpy 1, protocol 3)
 GLOBALS_P4 = {

@@ -47,32 +47,7 @@ PSIS = (1.0, 0.7)
 _NP_CORE = getattr(np, "_core", None) or np.core  # numpy 2 / 1.x
 
 
-def _kwargs(**over: Any) -> dict[str, Any]:
-    """genzoo's flat ``Generator`` kwargs (the fixture turns them into NVIDIA's layout)."""
-    kw: dict[str, Any] = {
-        "z_dim": 8,
-        "c_dim": 0,
-        "w_dim": 8,
-        "img_resolution": 16,
-        "img_channels": 3,
-        "mapping_kwargs": {
-            "num_layers": 2,
-            "lr_multiplier": 0.01,
-            "layer_features": None,
-            "embed_features": None,
-            "w_avg_beta": 0.995,
-        },
-        "channel_base": 64,
-        "channel_max": 8,
-        "num_fp16_res": 0,
-        "conv_clamp": None,
-        "architecture": "skip",
-        "resample_filter": [1, 3, 3, 1],
-        "use_noise": True,
-    }
-    kw["mapping_kwargs"].update(over.pop("mapping", {}))
-    kw.update(over)
-    return kw
+_kwargs = nf.tiny_kwargs
 
 
 # name: (genzoo kwargs, NVIDIA kwargs layout, pickle protocol)
