@@ -6,12 +6,21 @@ the same (equalized learning rate as runtime gains, lrelu gain √2, conv clamp,
 demodulation, noise after the convolution, [1, 3, 3, 1] FIR resampling, truncation toward
 ``w_avg``). It is written for fast CPU inference in fp32 without compiled ops:
 
-* the modulated convolution scales the input by the styles, runs *one* convolution with the
-  shared weight for the whole batch and scales the output by the demodulation coefficients
-  (mathematically equal to per-sample weights, but one large GEMM instead of a grouped conv);
+* on small maps the modulated convolution scales the input by the styles, runs *one*
+  convolution with the shared weight for the whole batch and scales the output by the
+  demodulation coefficients (equal to per-sample weights, but one large GEMM instead of a
+  grouped conv); on large maps (≥ ``PER_SAMPLE_PIXELS``) each sample gets its own scaled weight
+  and goes alone through all remaining blocks, so no batch-sized copy of the largest
+  activations is ever made;
 * the demodulation coefficients come from ``styles² @ (Σₖ w²)ᵀ`` instead of materialising the
   N×O×I×k×k modulated weights;
-* upsampling convolutions are a transposed convolution followed by a depthwise 4×4 filter.
+* upsampling convolutions are a transposed convolution followed by a depthwise 4×4 filter that
+  pads by itself; the skip image is upsampled by one depthwise transposed convolution; biases
+  ride on the last convolution and, at inference, noise, activation and clamp work in place;
+* on CPU the synthesis network runs in channels-last layout from its first block: oneDNN's
+  convolutions are faster in it at the large maps, the depthwise FIR filters most
+  (``bench/bench_fir.py``; the whole generator: ``bench/bench_stylegan2.py``); the image comes
+  back contiguous.
 
 Networks NVIDIA runs partly in fp16 (``num_fp16_res``) are computed in fp32 here; their
 ``conv_clamp`` is applied as NVIDIA applies it in fp32.
@@ -174,13 +183,14 @@ def modulated_conv2d(
     resample_filter: torch.Tensor | None = None,
     demodulate: bool = True,
     scale: float = 1.0,
+    bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Per-sample modulated (and demodulated) convolution, times ``scale``.
+    """Per-sample modulated (and demodulated) convolution, times ``scale``, + ``bias``.
 
     Equals convolving sample n with ``weight · styles[n]`` (input channels scaled) and, with
     ``demodulate``, dividing each output channel by ‖weight · styles[n]‖ (+1e-8); ``noise`` is
     added after the convolution. ``scale`` (> 0) multiplies the result, noise included, so
-    callers can fold a following activation gain into it.
+    callers can fold a following activation gain into it; ``bias`` is added unscaled.
     """
     n = len(x)
     if demodulate:
@@ -194,7 +204,9 @@ def modulated_conv2d(
         for i in range(n):
             w = weight * styles[i].reshape(1, -1, 1, 1)
             w = w * (coefs[i].reshape(-1, 1, 1, 1) if coefs is not None else scale)
-            outs.append(conv2d_resample(x[i : i + 1], w, resample_filter, up=up, padding=padding))
+            outs.append(
+                conv2d_resample(x[i : i + 1], w, resample_filter, up, padding=padding, bias=bias)
+            )
         x = torch.cat(outs) if n > 1 else outs[0]
     else:
         x = x * styles.reshape(n, -1, 1, 1)
@@ -203,8 +215,12 @@ def modulated_conv2d(
             x = x * coefs.reshape(n, -1, 1, 1)
         elif scale != 1:
             x = x * scale
+        if bias is not None:
+            x = x + bias.reshape(1, -1, 1, 1)
     if noise is not None:
-        x = x + (noise * scale if scale != 1 else noise)
+        noise = noise * scale if scale != 1 else noise
+        # the convolution's output is not needed by its backward pass: adding in place is safe
+        x = x.add_(noise) if not x.requires_grad else x + noise
     return x
 
 
@@ -252,18 +268,16 @@ class SynthesisLayer(nn.Module):
         # lrelu(y)·g = lrelu(y·g) for g > 0: the activation gain rides on the demodulation
         g = self.act_gain * gain
         x = modulated_conv2d(
-            x, self.weight, styles, noise, self.up, self.padding, self.resample_filter, scale=g
-        )
+            x, self.weight, styles, noise, self.up, self.padding, self.resample_filter, scale=g,
+            bias=self.bias * g,
+        )  # fmt: skip
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        b = self.bias * g
-        if torch.is_grad_enabled() and (x.requires_grad or b.requires_grad):
-            x = bias_act(x, b, self.activation, 1.0, clamp)
-        else:  # inference: in place, one pass per operation
-            x.add_(b.reshape(1, -1, 1, 1))
-            if self.activation == "lrelu":
-                F.leaky_relu_(x, 0.2)
-            if clamp is not None:
-                x.clamp_(-clamp, clamp)
+        if x.requires_grad:
+            return bias_act(x, None, self.activation, 1.0, clamp)
+        if self.activation == "lrelu":  # inference: in place, one pass per operation
+            F.leaky_relu_(x, 0.2)
+        if clamp is not None:
+            x.clamp_(-clamp, clamp)
         return x
 
 
@@ -289,8 +303,8 @@ class ToRGBLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
-        x = modulated_conv2d(x, self.weight, styles, demodulate=False)
-        return bias_act(x, self.bias, clamp=self.conv_clamp)
+        x = modulated_conv2d(x, self.weight, styles, demodulate=False, bias=self.bias)
+        return bias_act(x, None, clamp=self.conv_clamp)
 
 
 class Conv2dLayer(nn.Module):
@@ -321,9 +335,10 @@ class Conv2dLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
         w = self.weight * self.weight_gain
-        x = conv2d_resample(x, w, self.resample_filter, self.up, self.down, self.padding)
+        b = self.bias
+        x = conv2d_resample(x, w, self.resample_filter, self.up, self.down, self.padding, b)
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return bias_act(x, self.bias, self.activation, self.act_gain * gain, clamp)
+        return bias_act(x, None, self.activation, self.act_gain * gain, clamp)
 
 
 class SynthesisBlock(nn.Module):
@@ -378,6 +393,8 @@ class SynthesisBlock(nn.Module):
         w = ws.unbind(dim=1)
         if self.in_channels == 0:
             x = self.const.unsqueeze(0).repeat([len(ws), 1, 1, 1])
+            if x.device.type == "cpu":  # every later layer keeps the layout (see module doc)
+                x = x.contiguous(memory_format=torch.channels_last)
             x = self.conv1(x, w[0], noise_mode)
             i = 1
         elif self.architecture == "resnet":
@@ -396,7 +413,10 @@ class SynthesisBlock(nn.Module):
             img = upsample2d(img, self.resample_filter)
         if self.is_last or self.architecture == "skip":
             y = self.torgb(x, w[i])
-            img = img + y if img is not None else y
+            if img is None:
+                img = y
+            else:  # the upsampled image is a fresh tensor: add in place unless autograd needs it
+                img = img.add_(y) if not (img.requires_grad or y.requires_grad) else img + y
         return x, img
 
 
@@ -436,13 +456,28 @@ class SynthesisNetwork(nn.Module):
             raise ValueError(f"noise_mode must be const, random or none, got {noise_mode!r}")
         x = img = None
         idx = 0
+        blocks = []
         for res in self.block_resolutions:
             block = getattr(self, f"b{res}")
-            block_ws = ws.narrow(1, idx, block.num_conv + block.num_torgb)
-            x, img = block(x, img, block_ws, noise_mode)
+            blocks.append((res, block, ws.narrow(1, idx, block.num_conv + block.num_torgb)))
             idx += block.num_conv
+        # Large maps go one sample at a time through all remaining blocks (as the modulated
+        # convolutions there do anyway): no batch-sized copies of the largest activations.
+        split = next((i for i, (r, *_) in enumerate(blocks) if r * r >= PER_SAMPLE_PIXELS), None)
+        if split is None or split == 0 or len(ws) == 1:
+            split = len(blocks)
+        for _, block, block_ws in blocks[:split]:
+            x, img = block(x, img, block_ws, noise_mode)
+        if split < len(blocks):
+            imgs = []
+            for i in range(len(ws)):
+                xi, imgi = x[i : i + 1], img[i : i + 1] if img is not None else None
+                for _, block, block_ws in blocks[split:]:
+                    xi, imgi = block(xi, imgi, block_ws[i : i + 1], noise_mode)
+                imgs.append(imgi)
+            img = torch.cat(imgs)
         assert img is not None
-        return img
+        return img.contiguous()
 
 
 class Generator(nn.Module):

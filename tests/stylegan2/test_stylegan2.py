@@ -153,6 +153,40 @@ def test_upsample2d_is_zero_insertion_then_filter():
     assert torch.allclose(c[..., 2:-2, 2:-2], torch.ones(1, 1, 12, 12))
 
 
+def literal_upfirdn2d(x, f, up, down, padding, gain):
+    """upfirdn2d's definition step by step: zero insertion, pad/crop, true conv, subsample."""
+    n, c, h, w = x.shape
+    z = torch.zeros(n, c, h * up, w * up, dtype=x.dtype)
+    z[:, :, ::up, ::up] = x
+    x0, x1, y0, y1 = padding
+    z = F.pad(z, (max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)))
+    z = z[:, :, max(-y0, 0) : z.shape[2] - max(-y1, 0), max(-x0, 0) : z.shape[3] - max(-x1, 0)]
+    k = (f * gain).flip([0, 1])
+    return F.conv2d(z, k.expand(c, 1, *k.shape), groups=c)[:, :, ::down, ::down]
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize(
+    ("up", "down", "padding"),
+    [(2, 1, (2, 1, 2, 1)), (2, 1, (3, 2, 1, 0)), (2, 1, (0, 3, 1, 1)), (4, 1, (2, 1, 3, 0)),
+     (2, 1, (4, 4, 4, 4)), (1, 1, (1, 1, 2, 2)), (1, 1, (2, 1, 0, 0)), (1, 2, (2, 2, 1, 1)),
+     (1, 2, (-1, 2, 0, 1)), (2, 2, (1, 1, 1, 1))],
+)  # fmt: skip
+def test_upfirdn2d_fast_paths_equal_the_definition(up, down, padding, channels_last):
+    """Transposed-conv upsampling, conv padding and strided downsampling (the fast paths) and the
+    literal fallback all equal the definition, for an asymmetric filter and uneven padding."""
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, 7, 6, dtype=torch.float64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    f = torch.rand(4, 3, dtype=torch.float64)
+    b = torch.randn(3, dtype=torch.float64)
+    ref = literal_upfirdn2d(x, f, up, down, padding, 1.5) + b.reshape(1, -1, 1, 1)
+    out = upfirdn2d(x, f, up=up, down=down, padding=padding, gain=1.5, bias=b)
+    assert out.shape == ref.shape
+    assert torch.allclose(out, ref, atol=1e-12)
+
+
 def test_downsample2d_and_upfirdn_cropping():
     x = torch.randn(1, 2, 8, 8)
     assert downsample2d(x, F4).shape == (1, 2, 4, 4)
