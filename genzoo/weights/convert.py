@@ -26,6 +26,8 @@ def convert_to_entry(
     checks before anything is written; the folder gets ``genzoo.yaml``, ``model.safetensors``
     (sha256 pinned in the spec) and a ``README.md`` card saying where the weights came from.
     """
+    import torch
+
     from genzoo.card import render_card
     from genzoo.spec.loading import dump_spec
     from genzoo.spec.model import WeightSource
@@ -47,8 +49,16 @@ def convert_to_entry(
     spec_dict["name"] = out.name
     spec_dict.setdefault("provenance", f"converted by genzoo ({converter}) from {source.name}")
     spec = zoo.resolve(spec_dict)
-    model = zoo.build(spec)
+    # shapes only: a model on the meta device holds no memory (a full build would add the
+    # generator again, plus the discriminator and EMA copies of trainable families); a family
+    # whose constructor needs real values (.item(), numpy) is built on the CPU instead
+    try:
+        with torch.device("meta"):
+            model = zoo.build(spec)
+    except (NotImplementedError, RuntimeError):
+        model = zoo.build(spec)
     check_tensors(model.sampling_state_dict(), tensors, str(source))
+    del model
     out.mkdir(parents=True, exist_ok=True)
     weights = out / "model.safetensors"
     meta = {"format": "genzoo", "family": spec.family, "spec_hash": spec.spec_hash()}
