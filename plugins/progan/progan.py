@@ -24,6 +24,7 @@ from genzoo.nn.layers import (
     EqualLinear,
     PixelNorm,
     downsample2x,
+    fast_layout,
     resize_to,
     upsample2x,
 )
@@ -82,6 +83,7 @@ class Generator(nn.Module):
         res = int(self.stage_res) if res is None else res
         alpha = float(self.alpha) if alpha is None else alpha
         x = self.dense(self.norm(z)).view(len(z), self.c0, self.r0, self.r0)  # N×C×r0×r0
+        x = fast_layout(x)  # kept by every later layer
         x = self.norm(F.leaky_relu(x, 0.2))
         x = self.norm(F.leaky_relu(self.conv0(x), 0.2))
         prev = x
@@ -93,7 +95,7 @@ class Generator(nn.Module):
         if alpha < 1.0 and r > self.r0:
             skip = upsample2x(self.to_rgb[str(r // 2)](prev))
             out = torch.lerp(skip, out, alpha)
-        return out
+        return out.contiguous()
 
 
 class DBlock(nn.Module):

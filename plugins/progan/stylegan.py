@@ -22,6 +22,7 @@ from genzoo.nn.layers import (
     EqualConv2d,
     MappingNetwork,
     NoiseInjection,
+    fast_layout,
     resize_to,
     upsample2x,
 )
@@ -42,7 +43,9 @@ class StyleLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
         if self.up:
-            x = upsample2x(x)
+            # channels-last from 64² on (CPU): faster there; on small maps AdaIN's per-channel
+            # passes lose more in it than the convolutions gain (bench/README.md)
+            x = fast_layout(upsample2x(x), min_size=64)
         if self.conv is not None:
             x = self.conv(x)
         if noise_mode == "const":
@@ -91,7 +94,7 @@ class Synthesis(nn.Module):
         out = self.to_rgb[str(r)](x)
         if alpha < 1.0 and r > self.r0:
             out = torch.lerp(upsample2x(self.to_rgb[str(r // 2)](prev)), out, alpha)
-        return out
+        return out.contiguous()
 
 
 class Generator(nn.Module):

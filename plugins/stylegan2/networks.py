@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genzoo.nn.fir import conv2d_resample, setup_filter, upsample2d
+from genzoo.nn.layers import fast_layout
 
 SQRT2 = math.sqrt(2.0)
 
@@ -392,9 +393,8 @@ class SynthesisBlock(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         w = ws.unbind(dim=1)
         if self.in_channels == 0:
-            x = self.const.unsqueeze(0).repeat([len(ws), 1, 1, 1])
-            if x.device.type == "cpu":  # every later layer keeps the layout (see module doc)
-                x = x.contiguous(memory_format=torch.channels_last)
+            # channels-last on CPU, kept by every later layer (see the module doc)
+            x = fast_layout(self.const.unsqueeze(0).repeat([len(ws), 1, 1, 1]))
             x = self.conv1(x, w[0], noise_mode)
             i = 1
         elif self.architecture == "resnet":

@@ -87,3 +87,29 @@ def test_style_mixing_takes_coarse_or_fine_features_from_the_column_latent(make_
     torch.testing.assert_close(coarse8, b8)  # coarse structure comes from B ...
     torch.testing.assert_close(fine8, a8)  # ... fine styles leave it as A's
     assert not torch.allclose(fine, img_a) and not torch.allclose(coarse, img_b)
+
+
+def test_adain_and_noise_equal_their_definitions_in_both_layouts():
+    """The fused AdaIN (normalisation and style in one pass) and noise injection equal the
+    textbook formulas, in NCHW and in the channels-last layout the generators use on CPU, and
+    pass gradients to the input, the style and the noise strength."""
+    from genzoo.nn.layers import AdaIN, NoiseInjection
+
+    torch.manual_seed(0)
+    adain, inject = AdaIN(5, 7).double(), NoiseInjection(5).double()
+    with torch.no_grad():
+        adain.style.bias.normal_()
+        inject.strength.normal_()
+    x, w = torch.randn(3, 5, 6, 4, dtype=torch.float64) * 3 + 2, torch.randn(3, 7).double()
+    noise = torch.randn(3, 1, 6, 4, dtype=torch.float64)
+    gamma, beta = adain.style(w)[:, :, None, None].chunk(2, dim=1)
+    xc = x - x.mean(dim=(2, 3), keepdim=True)
+    ref = xc / (xc.pow(2).mean(dim=(2, 3), keepdim=True) + adain.eps).sqrt() * (1 + gamma) + beta
+    for layout in (torch.contiguous_format, torch.channels_last):
+        xl = x.contiguous(memory_format=layout)
+        assert torch.allclose(adain(xl, w), ref, atol=1e-12)
+        assert torch.allclose(inject(xl, noise), x + inject.strength * noise, atol=1e-12)
+    xg = x.clone().requires_grad_(True)
+    inject(adain(xg, w), noise).square().sum().backward()
+    grads = (xg.grad, adain.style.weight.grad, inject.strength.grad)
+    assert all(g is not None and bool(g.abs().sum() > 0) for g in grads)
