@@ -31,18 +31,19 @@ def image_mode(channels: int, source: str) -> str:
 def load_image(path: str | Path, channels: int, size: int) -> np.ndarray:
     """One image file as an H×W (grey) or H×W×C uint8 array of ``size``×``size``.
 
-    The image is converted to grey, RGB or RGBA, centre-cropped to the largest square in its
+    The image is turned upright as its EXIF orientation says (phone photos are stored
+    sideways), converted to grey, RGB or RGBA, centre-cropped to the largest square in its
     middle (a non-square image is cropped, never squashed) and resized (bicubic) to ``size``.
     A missing or unreadable file (not an image, truncated, ...) raises :class:`DataError`
     naming it.
     """
     import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     mode = image_mode(channels, str(path))
     try:
         with Image.open(path) as im:
-            im = im.convert(mode)
+            im = ImageOps.exif_transpose(im).convert(mode)
             w, h = im.size
             s = min(w, h)
             left, top = (w - s) // 2, (h - s) // 2

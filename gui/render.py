@@ -358,7 +358,7 @@ def _need(model: Any, *capabilities: str) -> None:
 def _autoencode(request: AutoencodeRequest, cache: ModelCache, model: Any, t0: float) -> Any:
     """What ``genzoo reconstruct`` / ``denoise`` / ``anomaly`` compute, for one image."""
     import torch
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     from genzoo.errors import DataError
     from genzoo.images import mask_pixels, read_images
@@ -383,7 +383,7 @@ def _autoencode(request: AutoencodeRequest, cache: ModelCache, model: Any, t0: f
     else:
         x = read_images([request.path], model.image_shape)  # DataError names a bad file
         with Image.open(request.path) as im:
-            size, mode = im.size, im.mode
+            size, mode = ImageOps.exif_transpose(im).size, im.mode  # as read_images saw it
         words = {"L": "grey", "LA": "grey + alpha", "P": "palette", "1": "1-bit"}
         seen = f"{size[0]}×{size[1]} {words.get(mode, mode)}"
         same = size == (w, h) and mode == {1: "L", 3: "RGB"}.get(c)

@@ -226,3 +226,20 @@ def test_train_with_a_missing_folder_is_one_line_and_exit_1(tmp_path, monkeypatc
     assert res.output.splitlines() == [f"error: image folder {missing} does not exist"]
     assert "Traceback" not in res.output
     assert not (tmp_path / "run").exists()
+
+
+def test_exif_orientation_is_applied_before_cropping(tmp_path):
+    """A photo stored sideways with EXIF orientation 6 (rotate 90° clockwise to view) is read
+    upright: the stored 40×20 image, white left half, is viewed 20×40 with the white half on
+    top, so the centre square's top half is white and its bottom half black."""
+    from PIL import Image
+
+    a = np.zeros((20, 40), np.uint8)
+    a[:, :20] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    Image.fromarray(a).save(tmp_path / "photo.png", exif=exif)
+    for x in (read_images([tmp_path / "photo.png"], (1, 8, 8)),
+              image_folder(str(tmp_path), channels=1, size=8).x):  # fmt: skip
+        top, bottom = x[0, 0, :3].mean().item(), x[0, 0, -3:].mean().item()
+        assert top > 0.9 and bottom < -0.9, (top, bottom)
