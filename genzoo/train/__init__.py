@@ -51,10 +51,8 @@ def load_data(
     fn = ds.function()
     if _takes_spec(fn):  # e.g. a tabular source that needs more of the spec than its columns
         opts.setdefault("spec", spec)
-    try:
-        data = fn(**opts)
-    except TypeError as exc:
-        raise DataError(f"data source {name!r}: bad options {sorted(opts)}: {exc}") from None
+    _check_options(fn, opts, name)
+    data = fn(**opts)  # a TypeError from inside the source is its bug: it keeps its traceback
     if spec.conditions is not None and spec.conditions.kind == "class":
         if data.y is None:
             raise DataError(f"{spec.name} is conditional but data source {name!r} has no labels")
@@ -65,6 +63,23 @@ def load_data(
             )
     data.info.setdefault("name", name)
     return data
+
+
+def _check_options(fn: Any, opts: dict[str, Any], name: str) -> None:
+    """Options a source's function does not take (or required ones missing), as a DataError."""
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # no signature to check against (a builtin): call as is
+        return
+    try:
+        sig.bind(**opts)
+    except TypeError as exc:
+        takes = ", ".join(n for n in sig.parameters if n != "spec")
+        raise DataError(
+            f"data source {name!r}: bad options {sorted(opts)}: {exc} (it takes {takes})"
+        ) from None
 
 
 def _takes_spec(fn: Any) -> bool:

@@ -243,3 +243,43 @@ def test_exif_orientation_is_applied_before_cropping(tmp_path):
               image_folder(str(tmp_path), channels=1, size=8).x):  # fmt: skip
         top, bottom = x[0, 0, :3].mean().item(), x[0, 0, -3:].mean().item()
         assert top > 0.9 and bottom < -0.9, (top, bottom)
+
+
+def _broken_source(channels, size, path="x"):
+    return len(3)  # a TypeError inside the source
+
+
+def test_options_a_source_does_not_take_are_named_but_its_own_type_errors_are_not_hidden(
+    tmp_path,
+):
+    """An option the source's function does not take is a DataError that names the options it
+    does take; a TypeError raised *inside* the source is a bug there and keeps its traceback
+    (it used to be reported as "bad options" too)."""
+    import types
+
+    from genzoo.plugins import hookimpl
+    from genzoo.registry import DataSource
+    from genzoo.settings import Settings
+    from genzoo.spec.model import ModelSpec
+    from genzoo.train import load_data
+    from genzoo.zoo import Zoo
+
+    @hookimpl
+    def genzoo_register_data_sources(register):
+        register(DataSource("broken", f"{__name__}:_broken_source", kind="image"))
+
+    plugin = types.ModuleType("broken_source")
+    plugin.genzoo_register_data_sources = genzoo_register_data_sources
+    import genzoo_plugins.gan as gan
+
+    settings = Settings(store_dir=tmp_path / "s", cache_dir=tmp_path / "c", offline=True)
+    zoo = Zoo(settings=settings, plugins=[("gan", gan), ("broken", plugin)], discover=False)
+    arch = {"g_hidden": [8], "d_hidden": [8]}
+    data = {"channels": 1, "size": 8}
+    spec = zoo.resolve({"name": "g", "family": "gan", "data": data, "latent": {"dim": 4},
+                        "arch": arch})  # fmt: skip
+    assert isinstance(spec, ModelSpec)
+    with pytest.raises(DataError, match=r"'broken': bad options .*colour.*it takes channels, "):
+        load_data(zoo, spec, "broken", {"colour": "red"})
+    with pytest.raises(TypeError, match="has no len"):
+        load_data(zoo, spec, "broken", {})
