@@ -19,23 +19,17 @@ The convolutions (conv0's 64→32 transposed 3×3 from 512², conv1's 32→32 3�
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from genzoo.nn.fir import setup_filter, upfirdn2d
 
-
-def literal(x, f, up=1, down=1, pad=(0, 0, 0, 0), gain=1.0):
-    """upfirdn2d as defined: zero insertion, F.pad, full-rate depthwise conv, subsampling."""
-    n, c, h, w = x.shape
-    if up > 1:
-        x = F.pad(x.reshape(n, c, h, 1, w, 1), (0, up - 1, 0, 0, 0, up - 1))
-        x = x.reshape(n, c, h * up, w * up)
-    x = F.pad(x, pad)
-    k = (f * gain).flip([0, 1])
-    return F.conv2d(x, k[None, None].expand(c, 1, *k.shape), groups=c)[:, :, ::down, ::down]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests/
+from tests.stylegan2.reference import upfirdn2d as literal
 
 
 def best_ms(fn, rounds: int) -> float:

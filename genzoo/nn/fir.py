@@ -38,7 +38,8 @@ def upfirdn2d(
     zero-inserted image: upsampling is one depthwise transposed convolution (its zero
     insertion skips the zeros), symmetric padding is the convolution's own and downsampling is
     its stride. On a 2-core CPU at StyleGAN2's 1024² shapes they are 1.3-2.7x faster than the
-    literal sequence in NCHW layout and 1.9-33x in channels-last (``bench/bench_fir.py``).
+    literal sequence in NCHW layout and 1.8-33x in channels-last (``bench/bench_fir.py``, three
+    runs).
     """
     n, c, h, w = x.shape
     x0, x1, y0, y1 = padding

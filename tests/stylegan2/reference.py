@@ -189,6 +189,20 @@ def zero_insert(x: Tensor, up: int) -> Tensor:
     return y
 
 
+def upfirdn2d(
+    x: Tensor, f: Tensor, up: int = 1, down: int = 1, pad=(0, 0, 0, 0), gain: float = 1.0
+) -> Tensor:
+    """upfirdn2d as defined, for any filter, per-axis padding (x0, x1, y0, y1; negative crops)
+    and ``down``: zero insertion, pad/crop, a true convolution of every channel, subsampling."""
+    z = zero_insert(x, up) if up > 1 else x
+    x0, x1, y0, y1 = pad
+    z = F.pad(z, [max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)])
+    z = z[:, :, max(-y0, 0) : z.shape[2] - max(-y1, 0), max(-x0, 0) : z.shape[3] - max(-x1, 0)]
+    c = z.shape[1]
+    k = torch.flip(f * gain, dims=[0, 1])[None, None].repeat(c, 1, 1, 1)
+    return F.conv2d(z, k, groups=c)[:, :, ::down, ::down]
+
+
 def fir(x: Tensor, f2d: Tensor, pad0: int, pad1: int, gain: float) -> Tensor:
     """upfirdn2d steps 2-3: zero pad (pad0 before, pad1 after, both axes), then a true
     convolution of every channel with ``f2d * gain`` ("valid")."""

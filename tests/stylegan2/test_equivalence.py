@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from genzoo_plugins.stylegan2.networks import Generator
+from tests.stylegan2 import nvfixture as nf
 from tests.stylegan2 import reference as ref
 
 TOL = 1e-4
@@ -23,31 +24,10 @@ BATCH = {"res1024": 1}  # default 2
 
 
 def _kwargs(**over):
-    kw = {
-        "z_dim": 8,
-        "c_dim": 0,
-        "w_dim": 8,
-        "img_resolution": 32,
-        "img_channels": 3,
-        "mapping_kwargs": {
-            "num_layers": 3,
-            "lr_multiplier": 0.01,
-            "layer_features": None,
-            "embed_features": None,
-            "w_avg_beta": 0.995,
-        },
-        "channel_base": 128,
-        "channel_max": 8,
-        "num_fp16_res": 0,
-        "conv_clamp": None,
-        "architecture": "skip",
-        "resample_filter": [1, 3, 3, 1],
-        "use_noise": True,
-    }
-    mapping = over.pop("mapping_kwargs", {})
-    kw.update(over)
-    kw["mapping_kwargs"] = {**kw["mapping_kwargs"], **mapping}
-    return kw
+    """The fixture's tiny kwargs at 32², 3 mapping layers, channel_base 128 (``mapping_kwargs``
+    updates the mapping's, other keys replace)."""
+    mapping = {"num_layers": 3, **over.pop("mapping_kwargs", {})}
+    return nf.tiny_kwargs(**{"img_resolution": 32, "channel_base": 128, **over}, mapping=mapping)
 
 
 # clamp256_fp16: the bias of channel 0 of the last conv is raised so that the ±256 clamp bites

@@ -15,6 +15,7 @@ import genzoo_plugins.stylegan2 as stylegan2
 from genzoo.errors import SpecError
 from genzoo.nn.fir import conv2d_resample, downsample2d, setup_filter, upfirdn2d, upsample2d
 from genzoo.testing.conformance import FamilyConformance
+from tests.stylegan2.reference import upfirdn2d as ref_upfirdn2d
 
 PLUGINS = [("stylegan2", stylegan2), ("gan", gan)]
 SPEC = {
@@ -153,18 +154,6 @@ def test_upsample2d_is_zero_insertion_then_filter():
     assert torch.allclose(c[..., 2:-2, 2:-2], torch.ones(1, 1, 12, 12))
 
 
-def literal_upfirdn2d(x, f, up, down, padding, gain):
-    """upfirdn2d's definition step by step: zero insertion, pad/crop, true conv, subsample."""
-    n, c, h, w = x.shape
-    z = torch.zeros(n, c, h * up, w * up, dtype=x.dtype)
-    z[:, :, ::up, ::up] = x
-    x0, x1, y0, y1 = padding
-    z = F.pad(z, (max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)))
-    z = z[:, :, max(-y0, 0) : z.shape[2] - max(-y1, 0), max(-x0, 0) : z.shape[3] - max(-x1, 0)]
-    k = (f * gain).flip([0, 1])
-    return F.conv2d(z, k.expand(c, 1, *k.shape), groups=c)[:, :, ::down, ::down]
-
-
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize(
     ("up", "down", "padding"),
@@ -181,7 +170,7 @@ def test_upfirdn2d_fast_paths_equal_the_definition(up, down, padding, channels_l
         x = x.contiguous(memory_format=torch.channels_last)
     f = torch.rand(4, 3, dtype=torch.float64)
     b = torch.randn(3, dtype=torch.float64)
-    ref = literal_upfirdn2d(x, f, up, down, padding, 1.5) + b.reshape(1, -1, 1, 1)
+    ref = ref_upfirdn2d(x, f, up, down, padding, 1.5) + b.reshape(1, -1, 1, 1)
     out = upfirdn2d(x, f, up=up, down=down, padding=padding, gain=1.5, bias=b)
     assert out.shape == ref.shape
     assert torch.allclose(out, ref, atol=1e-12)
